@@ -1,0 +1,2 @@
+// STUB: the launcher helper replaces this.
+return 0;
