@@ -1,0 +1,10 @@
+using AgentVerse.Runtime.Components;
+
+namespace AgentVerse.Runtime.State;
+
+// STUB: replaced by the state-stores helper.
+public sealed class PostgresStateStore
+{
+    /// <summary>Validates the component's metadata (throwing <see cref="ComponentLoadException"/> naming the field) and creates the store.</summary>
+    public static IStateStore Create(ComponentDefinition definition, TimeProvider timeProvider) => throw new NotImplementedException();
+}
