@@ -1,0 +1,147 @@
+using System.CommandLine;
+using System.Diagnostics;
+using AgentVerse.Cli.Launch;
+using AgentVerse.Cli.RunFiles;
+using Microsoft.Extensions.Logging;
+
+namespace AgentVerse.Cli;
+
+/// <summary>The <c>agentverse</c> command line: <c>run -f</c> (any multi-app run file) and <c>up</c> (build + run this repo).</summary>
+internal static class Commands
+{
+    /// <summary>Build configuration used by <c>up</c>; the root dapr.yaml runs the dlls from <c>bin/Debug</c>, the same ones <c>dotnet test</c> builds.</summary>
+    public const string Configuration = "Debug";
+
+    private static readonly Option<LogLevel> LogLevelOption = new("--log-level")
+    {
+        Description = "Level of the local runtime's own log lines (the sidecars); app output is always shown.",
+        DefaultValueFactory = _ => LogLevel.Warning,
+    };
+
+    private static readonly Option<int> ReadyTimeoutOption = new("--ready-timeout")
+    {
+        Description = "Seconds every app gets to become healthy before the run fails.",
+        DefaultValueFactory = _ => 120,
+    };
+
+    public static RootCommand Build(Signals signals)
+    {
+        var runFile = new Option<string>("--run-file", "-f")
+        {
+            Description = "A multi-app run file (dapr.yaml) or a directory holding one.",
+            Required = true,
+        };
+        var run = new Command("run", "Run every app of a Dapr multi-app run file with a local sidecar each, like 'dapr run -f'.")
+        {
+            runFile, LogLevelOption, ReadyTimeoutOption,
+        };
+        run.SetAction((parse, _) => RunAsync(parse.GetValue(runFile)!, parse, signals, onReady: null));
+
+        var noBuild = new Option<bool>("--no-build") { Description = "Skip 'dotnet build' and run what is already built." };
+        var up = new Command("up", $"Build AgentVerse.sln ({Configuration}) and run the root dapr.yaml: all eight services, each with its sidecar.")
+        {
+            noBuild, LogLevelOption, ReadyTimeoutOption,
+        };
+        up.SetAction((parse, _) => UpAsync(parse.GetValue(noBuild), parse, signals));
+
+        return new RootCommand("AgentVerse launcher: runs Dapr multi-app run files against the local Dapr-compatible runtime.") { run, up };
+    }
+
+    private static async Task<int> UpAsync(bool noBuild, ParseResult parse, Signals signals)
+    {
+        var root = RepoLayout.FindRoot();
+        if (root is null)
+        {
+            await Console.Error.WriteLineAsync($"agentverse: error: no {RepoLayout.SolutionFile} in this directory or above; run 'up' inside the repository.");
+            return 1;
+        }
+
+        await RepoLayout.EnsureLocalDataAsync(root, signals.Stop);
+        if (!noBuild && !await BuildAsync(root, signals.Stop))
+        {
+            return 1;
+        }
+
+        return await RunAsync(Path.Combine(root, "dapr.yaml"), parse, signals, onReady: statuses =>
+        {
+            if (statuses.FirstOrDefault(s => s.App.AppId == "gateway") is { App.AppPort: { } port } gateway)
+            {
+                Console.WriteLine($"agentverse: AgentVerse is up: gateway at http://{gateway.App.AppChannelAddress}:{port} (health: /health)");
+            }
+        });
+    }
+
+    private static async Task<int> RunAsync(string path, ParseResult parse, Signals signals, Action<IReadOnlyList<AppStatus>>? onReady)
+    {
+        RunFile file;
+        try
+        {
+            file = RunFileParser.Load(path, Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal));
+        }
+        catch (RunFileException e)
+        {
+            await Console.Error.WriteLineAsync($"agentverse: error: {e.Message}");
+            return 1;
+        }
+
+        // Relative paths inside component files (the SQLite file, the secrets file) resolve against
+        // the working directory; running from the run file's directory makes them mean the same
+        // wherever the launcher was started.
+        Environment.CurrentDirectory = file.Directory;
+
+        using var loggerFactory = LoggerFactory.Create(logging => logging
+            .SetMinimumLevel(parse.GetValue(LogLevelOption))
+            .AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            }));
+        var console = new RunConsole(Console.Out, Console.Error, interactive: !Console.IsOutputRedirected);
+        var settings = new RunSettings
+        {
+            ReadyTimeout = TimeSpan.FromSeconds(parse.GetValue(ReadyTimeoutOption)),
+            OnReady = onReady,
+        };
+        console.Info($"running {file.Apps.Count} app(s) from {file.Path}");
+        return await new MultiAppRun(file, console, loggerFactory, settings).RunAsync(signals.Stop, signals.Kill);
+    }
+
+    private static async Task<bool> BuildAsync(string root, CancellationToken cancellationToken)
+    {
+        Console.WriteLine($"agentverse: dotnet build {RepoLayout.SolutionFile} -c {Configuration}");
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { "build", RepoLayout.SolutionFile, "-c", Configuration, "-nologo", "-v", "q", "-clp:ErrorsOnly" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var build = Process.Start(info)!;
+        var output = build.StandardOutput.ReadToEndAsync(cancellationToken);
+        var errors = build.StandardError.ReadToEndAsync(cancellationToken);
+        try
+        {
+            await build.WaitForExitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            build.Kill(entireProcessTree: true);
+            return false;
+        }
+
+        if (build.ExitCode != 0)
+        {
+            await Console.Error.WriteLineAsync(await output + await errors);
+            await Console.Error.WriteLineAsync($"agentverse: error: the build failed (exit code {build.ExitCode}); nothing was started.");
+            return false;
+        }
+
+        return true;
+    }
+}
