@@ -1,0 +1,187 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace AgentVerse.IntegrationTests.Launcher;
+
+/// <summary>The real launcher, as a process, running small run files.</summary>
+public sealed class LauncherTests : IDisposable
+{
+    private static readonly TimeSpan Startup = TimeSpan.FromSeconds(60);
+    private static readonly string NodeApp = Path.Combine(RepoPaths.Root, "tests", "AgentVerse.IntegrationTests", "Launcher", "node-app");
+    private readonly TempDir _dir = new();
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _dir.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void InMemoryComponents() => _dir.Write("components/statestore.yaml", """
+        apiVersion: dapr.io/v1alpha1
+        kind: Component
+        metadata:
+          name: statestore
+        spec:
+          type: state.in-memory
+          version: v1
+          metadata: []
+        """);
+
+    [Fact]
+    public async Task A_taken_port_fails_the_run_naming_the_app_and_the_port()
+    {
+        using var squatter = new TcpListener(IPAddress.Loopback, 0);
+        squatter.Start();
+        var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
+        _dir.Dir("orders");
+        _dir.Write("dapr.yaml", $"version: 1\napps:\n  - appID: orders\n    appDirPath: orders\n    daprHTTPPort: {port}\n");
+
+        var (code, output) = await CliProcess.RunAsync(_dir.Path, Startup, "run", "-f", _dir.Path);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains($"app 'orders': daprHTTPPort {port} is already in use", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_bad_run_file_fails_the_run_with_the_reason()
+    {
+        _dir.Dir("orders");
+        _dir.Write("dapr.yaml", "version: 1\napps:\n  - appID: orders\n    appDirPath: orders\n    appPort: lots\n");
+
+        var (code, output) = await CliProcess.RunAsync(_dir.Path, Startup, "run", "-f", Path.Combine(_dir.Path, "dapr.yaml"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("'apps[0] (appID 'orders').appPort' must be an integer, got 'lots'", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_app_that_exits_early_stops_the_run_with_a_non_zero_exit_code()
+    {
+        _dir.Dir("crasher");
+        _dir.Dir("sleeper");
+        _dir.Write("dapr.yaml", """
+            version: 1
+            apps:
+              - appDirPath: crasher
+                command: ["node", "-e", "console.log('crasher started'); setTimeout(() => process.exit(3), 300)"]
+              - appDirPath: sleeper
+                command: ["node", "-e", "setInterval(() => {}, 1000)"]
+            """);
+
+        var (code, output) = await CliProcess.RunAsync(_dir.Path, Startup, "run", "-f", _dir.Path);
+
+        Assert.Equal(1, code);
+        Assert.Contains("== APP - crasher == crasher started", output, StringComparison.Ordinal);
+        Assert.Contains("app 'crasher' exited with code 3 before the run was stopped", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_command_that_cannot_start_fails_the_run()
+    {
+        _dir.Dir("ghost");
+        _dir.Write("dapr.yaml", "version: 1\napps:\n  - appDirPath: ghost\n    command: [\"no-such-program-agentverse\"]\n");
+
+        var (code, output) = await CliProcess.RunAsync(_dir.Path, Startup, "run", "-f", _dir.Path);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("'ghost'", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_node_app_gets_the_dapr_environment_reaches_its_sidecar_and_stops_gracefully()
+    {
+        InMemoryComponents();
+        var appPort = FreePort();
+        _dir.Write("dapr.yaml", $$"""
+            version: 1
+            common:
+              env:
+                SHARED: from-common
+            apps:
+              - appID: node
+                appDirPath: {{NodeApp}}
+                appPort: {{appPort}}
+                command: ["node", "server.js"]
+                appLogDestination: console
+                enableAppHealthCheck: true
+                appHealthCheckPath: /healthz
+                env:
+                  GREETING: hello
+            """);
+        await using var cli = CliProcess.Start(_dir.Path, "run", "-f", _dir.Path);
+
+        var ready = await cli.WaitForLineAsync("agentverse: node ready at", Startup);
+        var env = await _http.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{appPort}/env");
+        var state = await _http.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{appPort}/state");
+        cli.Terminate();
+        var code = await cli.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Contains($"http://127.0.0.1:{appPort}", ready, StringComparison.Ordinal);
+        Assert.Equal("node", env.GetProperty("APP_ID").GetString());
+        Assert.Equal(appPort.ToString(System.Globalization.CultureInfo.InvariantCulture), env.GetProperty("APP_PORT").GetString());
+        Assert.Equal("127.0.0.1", env.GetProperty("APP_CHANNEL_ADDRESS").GetString());
+        Assert.Equal("hello", env.GetProperty("GREETING").GetString());
+        Assert.Equal("from-common", env.GetProperty("SHARED").GetString());
+        Assert.Equal(NodeApp, env.GetProperty("cwd").GetString());
+        Assert.Contains($"sidecar http {env.GetProperty("DAPR_HTTP_PORT").GetString()}, grpc {env.GetProperty("DAPR_GRPC_PORT").GetString()}", ready, StringComparison.Ordinal);
+        Assert.Equal(204, state.GetProperty("saveStatus").GetInt32());
+        Assert.Equal("node", state.GetProperty("value").GetProperty("from").GetString());
+        Assert.Contains("== APP - node == node app listening on", cli.Output, StringComparison.Ordinal);
+        Assert.Contains("== APP - node == node app got SIGTERM", cli.Output, StringComparison.Ordinal);
+        Assert.Equal(0, code);
+        await Assert.ThrowsAsync<HttpRequestException>(() => _http.GetAsync(new Uri($"http://127.0.0.1:{appPort}/healthz")));
+    }
+
+    [Fact]
+    public async Task State_in_the_local_sqlite_store_survives_a_killed_launcher()
+    {
+        var httpPort = FreePort();
+        _dir.Dir("store");
+        _dir.Write("components/statestore.yaml", """
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata:
+              name: statestore
+            spec:
+              type: state.sqlite
+              version: v1
+              metadata:
+              - name: connectionString
+                value: "data/state.db"
+            """);
+        Directory.CreateDirectory(Path.Combine(_dir.Path, "data"));
+        _dir.Write("dapr.yaml", $"version: 1\napps:\n  - appID: store\n    appDirPath: store\n    daprHTTPPort: {httpPort}\n");
+        var items = Enumerable.Range(0, 50).Select(i => new { key = $"item-{i}", value = new { n = i, text = $"value {i}" } }).ToArray();
+        var stateUrl = $"http://127.0.0.1:{httpPort}/v1.0/state/statestore";
+
+        await using (var first = CliProcess.Start(_dir.Path, "run", "-f", _dir.Path))
+        {
+            await first.WaitForLineAsync("agentverse: store ready", Startup);
+            using var saved = await _http.PostAsJsonAsync(stateUrl, items);
+            Assert.Equal(HttpStatusCode.NoContent, saved.StatusCode);
+            first.KillTree();
+            await first.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        await using var second = CliProcess.Start(_dir.Path, "run", "-f", _dir.Path);
+        await second.WaitForLineAsync("agentverse: store ready", Startup);
+        foreach (var item in items)
+        {
+            var value = await _http.GetFromJsonAsync<JsonElement>($"{stateUrl}/{item.key}");
+            Assert.Equal(item.value.n, value.GetProperty("n").GetInt32());
+            Assert.Equal(item.value.text, value.GetProperty("text").GetString());
+        }
+
+        Assert.True(File.Exists(Path.Combine(_dir.Path, "data", "state.db")), "the SQLite file lives beside the run file");
+    }
+}
