@@ -15,23 +15,7 @@ public sealed class LocalRuntime : IAsyncDisposable
 
     /// <summary>Loads components and starts all sidecars. Throws <see cref="Components.ComponentLoadException"/> for bad resources.</summary>
     public static Task<LocalRuntime> StartAsync(IReadOnlyList<SidecarOptions> sidecars, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
-        => Task.FromResult(new LocalRuntime { Sidecars = sidecars.Select(o => (ISidecar)new FakeSidecar(o)).ToList() });
-    private sealed class FakeSidecar(SidecarOptions o) : ISidecar
-    {
-        public string AppId => o.AppId;
-        public int HttpPort => o.HttpPort;
-        public int GrpcPort => o.GrpcPort;
-        public Task AppReady { get; } = Wait(o.AppPort);
-        private static async Task Wait(int? port)
-        {
-            if (port is null) return;
-            while (true)
-            {
-                try { using var c = new System.Net.Sockets.TcpClient(); await c.ConnectAsync("127.0.0.1", port.Value); return; }
-                catch (System.Net.Sockets.SocketException) { await Task.Delay(200); }
-            }
-        }
-    }
+        => throw new NotImplementedException();
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
