@@ -49,9 +49,10 @@ internal sealed class MultiAppRun(RunFile file, RunConsole console, ILoggerFacto
         {
             return 0;
         }
-        catch (IOException e)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            // Kestrel reports a port taken between the check and the bind this way.
+            // Kestrel reports a port taken between the check and the bind as an IOException; any other
+            // start failure is as fatal, and a message beats a stack trace.
             console.Fail($"cannot start the sidecars: {e.Message}");
             return 1;
         }
@@ -157,6 +158,10 @@ internal sealed class MultiAppRun(RunFile file, RunConsole console, ILoggerFacto
         {
             var waiting = statuses.Where(s => s.State != AppState.Ready).Select(s => $"'{s.App.AppId}' ({s.Detail})");
             return $"not healthy after {settings.ReadyTimeout.TotalSeconds:0} s: {string.Join(", ", waiting)}";
+        }
+        catch (Exception e)
+        {
+            return $"waiting for the apps failed: {e.Message}";
         }
 
         if (!console.Interactive)
