@@ -73,6 +73,7 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
         });
         var web = builder.Build();
         web.Use(GrpcPortGuard);
+        web.Use(ReportUnhandledAsync);
         web.Use(new ApiTokenCheck(Options.ApiToken).InvokeAsync);
         web.MapHealthApi(this);
         web.MapMetadataApi(this);
@@ -106,6 +107,24 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
         context.Response.AppendTrailer("grpc-status", "12");
         context.Response.AppendTrailer("grpc-message", "method not implemented by this sidecar");
         return Task.CompletedTask;
+    }
+
+    // A bug must surface as a logged, well-formed error, never as a bare 500 or a dropped connection.
+    private async Task ReportUnhandledAsync(HttpContext context, Func<Task> next)
+    {
+        try
+        {
+            await next();
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+        {
+            Logger.LogError(e, "Unhandled error in sidecar {AppId} for {Method} {Path}", AppId, context.Request.Method, context.Request.Path);
+            if (!context.Response.HasStarted)
+            {
+                context.Response.Clear();
+                await new DaprError(500, "ERR_INTERNAL", e.Message).WriteAsync(context.Response);
+            }
+        }
     }
 
     // daprd waits for the app port to open, then reads its subscriptions; until then /v1.0/healthz is not ready.
