@@ -456,6 +456,31 @@ public sealed class ResourceLoaderTests : IDisposable
     }
 
     [Fact]
+    public async Task Unknown_type_with_ignoreErrors_is_skipped()
+    {
+        _dir.Write("c.yaml", """
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata:
+              name: cache
+            spec:
+              type: state.redis
+              ignoreErrors: true
+            ---
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata:
+              name: pubsub
+            spec:
+              type: pubsub.in-memory
+            """);
+
+        var set = await LoadAsync();
+
+        Assert.Equal(["pubsub"], set.Components.Select(c => c.Definition.Name));
+    }
+
+    [Fact]
     public async Task Duplicate_component_name_across_files_names_both_files()
     {
         const string component = """
