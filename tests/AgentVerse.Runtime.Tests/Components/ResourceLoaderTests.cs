@@ -2,6 +2,7 @@ using AgentVerse.Runtime.Components;
 
 namespace AgentVerse.Runtime.Tests.Components;
 
+[Collection(ProcessEnvironmentTests.Name)]
 public sealed class ResourceLoaderTests : IDisposable
 {
     private readonly ResourceDirectory _dir = new();

@@ -3,6 +3,7 @@ using AgentVerse.Runtime.Secrets;
 
 namespace AgentVerse.Runtime.Tests.Components;
 
+[Collection(ProcessEnvironmentTests.Name)]
 public sealed class SecretStoreTests : IDisposable
 {
     private static readonly Dictionary<string, string> NoMetadata = [];
