@@ -5,6 +5,7 @@ using AgentVerse.Runtime.Secrets;
 namespace AgentVerse.Runtime.Tests.Components;
 
 // State stores belong to another branch (their Create is a stub here), so these tests use secret stores and pub/sub.
+[Collection(ProcessEnvironmentTests.Name)]
 public sealed class ComponentRegistryTests : IDisposable
 {
     private readonly ResourceDirectory _dir = new();

@@ -2,6 +2,7 @@ using AgentVerse.Runtime.Components;
 
 namespace AgentVerse.Runtime.Tests.Components;
 
+[Collection(ProcessEnvironmentTests.Name)]
 public sealed class ResourceLoaderTests : IDisposable
 {
     private readonly ResourceDirectory _dir = new();
@@ -453,6 +454,31 @@ public sealed class ResourceLoaderTests : IDisposable
         {
             Assert.Contains(type, ex.Message, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task Unknown_type_with_ignoreErrors_is_skipped()
+    {
+        _dir.Write("c.yaml", """
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata:
+              name: cache
+            spec:
+              type: state.redis
+              ignoreErrors: true
+            ---
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata:
+              name: pubsub
+            spec:
+              type: pubsub.in-memory
+            """);
+
+        var set = await LoadAsync();
+
+        Assert.Equal(["pubsub"], set.Components.Select(c => c.Definition.Name));
     }
 
     [Fact]

@@ -234,7 +234,8 @@ public sealed class ComponentRegistry : IAsyncDisposable
                     };
                     try
                     {
-                        await store.InitAsync(timeout.Token);
+                        // WaitAsync enforces initTimeout even on a store that ignores its token.
+                        await store.InitAsync(timeout.Token).WaitAsync(timeout.Token);
                     }
                     catch
                     {

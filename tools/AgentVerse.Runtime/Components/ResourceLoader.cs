@@ -125,7 +125,10 @@ public static partial class ResourceLoader
             switch (kind)
             {
                 case "Component" when apiVersion == ComponentApiVersion:
-                    components.Add(ParseComponent(root, file, logger));
+                    if (ParseComponent(root, file, logger) is { } component)
+                    {
+                        components.Add(component);
+                    }
                     break;
                 case "Subscription" when apiVersion is SubscriptionV1ApiVersion or SubscriptionV2ApiVersion:
                     subscriptions.Add(ParseSubscription(root, file, apiVersion == SubscriptionV2ApiVersion));
@@ -167,7 +170,7 @@ public static partial class ResourceLoader
         return definition with { Metadata = metadata };
     }
 
-    private static ComponentManifest ParseComponent(YamlMappingNode root, string file, ILogger logger)
+    private static ComponentManifest? ParseComponent(YamlMappingNode root, string file, ILogger logger)
     {
         var meta = Child(root, "metadata") as YamlMappingNode;
         var name = meta is null ? null : Scalar(meta, "name");
@@ -195,15 +198,33 @@ public static partial class ResourceLoader
         {
             version = "v1";
         }
+        var ignoreErrors = false;
+        var ignoreErrorsText = Scalar(spec, "ignoreErrors");
+        if (!string.IsNullOrEmpty(ignoreErrorsText) && !bool.TryParse(ignoreErrorsText, out ignoreErrors))
+        {
+            throw new ComponentLoadException(file, name, "spec.ignoreErrors", $"'{ignoreErrorsText}' is not true or false");
+        }
+
+        ComponentLoadException? unsupported = null;
         if (!SupportedTypes.TryGetValue(type, out var versions))
         {
-            throw new ComponentLoadException(file, name, "spec.type",
+            unsupported = new ComponentLoadException(file, name, "spec.type",
                 $"unsupported component type '{type}'; supported types: {string.Join(", ", SupportedTypes.Keys)}");
         }
-        if (!versions.Contains(version, StringComparer.Ordinal))
+        else if (!versions.Contains(version, StringComparer.Ordinal))
         {
-            throw new ComponentLoadException(file, name, "spec.version",
+            unsupported = new ComponentLoadException(file, name, "spec.version",
                 $"unsupported version '{version}' for {type}; supported: {string.Join(", ", versions)}");
+        }
+        if (unsupported is not null)
+        {
+            // daprd reports an unknown type when it creates the component, where ignoreErrors applies.
+            if (!ignoreErrors)
+            {
+                throw unsupported;
+            }
+            logger.LogWarning("{Error}; skipped (ignoreErrors: true)", unsupported.Message);
+            return null;
         }
 
         var initTimeout = DefaultInitTimeout;
@@ -211,13 +232,6 @@ public static partial class ResourceLoader
         if (!string.IsNullOrEmpty(initTimeoutText) && !GoDuration.TryParse(initTimeoutText, out initTimeout))
         {
             throw new ComponentLoadException(file, name, "spec.initTimeout", $"'{initTimeoutText}' is not a duration such as 5s or 1m30s");
-        }
-
-        var ignoreErrors = false;
-        var ignoreErrorsText = Scalar(spec, "ignoreErrors");
-        if (!string.IsNullOrEmpty(ignoreErrorsText) && !bool.TryParse(ignoreErrorsText, out ignoreErrors))
-        {
-            throw new ComponentLoadException(file, name, "spec.ignoreErrors", $"'{ignoreErrorsText}' is not true or false");
         }
 
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -157,7 +157,9 @@ public sealed class InMemoryPubSub : IPubSub
     /// <summary>One queue and one delivery loop: that is what makes delivery in-order and one-at-a-time.</summary>
     private sealed class ConsumerGroup(InMemoryPubSub broker, string topic, string name) : IAsyncDisposable
     {
-        private readonly Channel<BrokerMessage> _queue = Channel.CreateUnbounded<BrokerMessage>(new UnboundedChannelOptions { SingleReader = true });
+        // Not SingleReader: that variant cannot Count, which the capacity check needs. The cap is enforced by
+        // PublishAsync under the broker lock, so that a publish is refused for all groups or none.
+        private readonly Channel<BrokerMessage> _queue = Channel.CreateUnbounded<BrokerMessage>();
         private readonly List<Subscription> _subscribers = [];
         private readonly CancellationTokenSource _stop = new();
         private int _next;
