@@ -106,6 +106,21 @@ public sealed class PostgresV1StateStoreTests(PostgresCluster cluster) : Postgre
     }
 
     [Fact]
+    public async Task Two_v1_tables_in_one_database_share_the_metadata_table()
+    {
+        // components-contrib records one "migrations" level per metadata table, which would skip creating a second table.
+        await using var other = PostgresStateStore.Create(TestComponents.Definition("state.postgresql", "v1",
+            ("connectionString", Cluster.ConnectionString), ("tableName", Table + "_other")), Time);
+        await other.InitAsync(Ct);
+
+        await other.SetAsync(new StateSetRequest("app||k", Bytes("1")), Ct);
+        await SetAsync("app||k", "2");
+
+        Assert.Equal("1", Encoding.UTF8.GetString((await other.GetAsync("app||k", Ct))!.Value.Span));
+        Assert.Equal("2", Encoding.UTF8.GetString((await GetRequiredAsync("app||k")).Value.Span));
+    }
+
+    [Fact]
     public async Task Json_comes_back_normalised_by_jsonb_as_daprd_v1_returns_it()
     {
         // Deliberate fidelity to daprd: v1 keeps JSON in jsonb, which drops insignificant whitespace and orders keys.

@@ -41,10 +41,11 @@ internal sealed record PostgresOptions(
         if (string.Equals(stateTable, metadataTable, StringComparison.OrdinalIgnoreCase))
             throw definition.Invalid("metadataTableName", $"must differ from the state table '{stateTable}'");
 
-        var builder = BuildConnection(definition);
+        var builder = BuildConnection(definition, out var connectTimeoutGiven);
         var seconds = (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalSeconds));
         builder.CommandTimeout = seconds;
-        builder.Timeout = Math.Min(seconds, 1024);
+        // Connecting is bounded by the operation timeout too (daprd connects under it), and by connect_timeout when given.
+        builder.Timeout = Math.Min(Math.Min(seconds, 1024), connectTimeoutGiven ? builder.Timeout : int.MaxValue);
         // Npgsql prepares the hot statements transparently once they repeat.
         builder.MaxAutoPrepare = Math.Max(builder.MaxAutoPrepare, 16);
         if (definition.GetPositiveInt("maxConns") is { } maxConns)
@@ -84,7 +85,7 @@ internal sealed record PostgresOptions(
     /// <c>postgres://</c> URL; Npgsql wants its own keywords, so both are translated. A semicolon-separated Npgsql
     /// string is accepted as is. Without <c>connectionString</c>, the separate host/port/... fields are used.
     /// </summary>
-    private static NpgsqlConnectionStringBuilder BuildConnection(ComponentDefinition definition)
+    private static NpgsqlConnectionStringBuilder BuildConnection(ComponentDefinition definition, out bool connectTimeoutGiven)
     {
         var raw = definition.GetString("connectionString");
         var builder = new NpgsqlConnectionStringBuilder();
@@ -123,6 +124,7 @@ internal sealed record PostgresOptions(
         }
 
         if (string.IsNullOrEmpty(builder.Host)) throw definition.Invalid("connectionString", "no host given");
+        connectTimeoutGiven = raw is not null && (raw.Contains("connect_timeout", StringComparison.OrdinalIgnoreCase) || raw.Contains("timeout=", StringComparison.OrdinalIgnoreCase));
         return builder;
     }
 
