@@ -83,6 +83,7 @@ public sealed class SqliteStateStore : IStateStore
     public async Task<StateEntry?> GetAsync(string key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
+        cancellationToken.ThrowIfCancellationRequested();
         if (_options.IsMemory)
         {
             // A private in-memory database exists only on the writer connection.
@@ -284,7 +285,7 @@ public sealed class SqliteStateStore : IStateStore
               is_binary BOOLEAN NOT NULL,
               etag TEXT NOT NULL,
               expiration_time TIMESTAMP DEFAULT NULL,
-              update_time TIMESTAMP DEFAULT NULL
+              update_time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
             )
             """, cancellationToken, transaction);
         await ExecuteAsync(connection, $"CREATE INDEX IF NOT EXISTS idx_{table}_expiration_time ON {table} (expiration_time)", cancellationToken, transaction);
