@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace AgentVerse.Runtime.Sidecar;
+
+/// <summary>
+/// An error reply in daprd's shape: <c>{"errorCode":"ERR_X","message":"..."}</c>, plus the
+/// <c>google.rpc.ErrorInfo</c> details that daprd's newer "kit" errors carry.
+/// </summary>
+internal sealed record DaprError(int Status, string ErrorCode, string Message, string? Reason = null, IReadOnlyDictionary<string, string>? Metadata = null)
+{
+    public Task WriteAsync(HttpResponse response)
+    {
+        response.StatusCode = Status;
+        response.ContentType = "application/json";
+        return response.Body.WriteAsync(ToJson()).AsTask();
+    }
+
+    public byte[] ToJson()
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("errorCode", ErrorCode);
+            json.WriteString("message", Message);
+            if (Reason is not null)
+            {
+                json.WriteStartArray("details");
+                json.WriteStartObject();
+                json.WriteString("@type", "type.googleapis.com/google.rpc.ErrorInfo");
+                json.WriteString("reason", Reason);
+                json.WriteString("domain", "dapr.io");
+                json.WriteStartObject("metadata");
+                foreach (var (key, value) in Metadata ?? new Dictionary<string, string>())
+                {
+                    json.WriteString(key, value);
+                }
+                json.WriteEndObject();
+                json.WriteEndObject();
+                json.WriteEndArray();
+            }
+            json.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+
+    // Messages follow daprd's pkg/messages/predefined.go wording so clients that match on text keep working.
+    public static DaprError StateStoreNotConfigured() =>
+        new(500, "ERR_STATE_STORE_NOT_CONFIGURED", "state store is not configured", "DAPR_STATE_NOT_CONFIGURED");
+
+    public static DaprError StateStoreNotFound(string name) =>
+        new(400, "ERR_STATE_STORE_NOT_FOUND", $"state store {name} is not found", "DAPR_STATE_NOT_FOUND",
+            new Dictionary<string, string> { ["appID"] = "", ["componentName"] = name });
+
+    public static DaprError Malformed(string message) => new(400, "ERR_MALFORMED_REQUEST", message);
+
+    public static DaprError PubSubNotConfigured() =>
+        new(400, "ERR_PUBSUB_NOT_CONFIGURED", "no pubsub is configured", "DAPR_PUBSUB_NOT_CONFIGURED");
+
+    public static DaprError PubSubNotFound(string name) =>
+        new(404, "ERR_PUBSUB_NOT_FOUND", $"pubsub {name} not found", "DAPR_PUBSUB_NOT_FOUND",
+            new Dictionary<string, string> { ["pubsubName"] = name });
+
+    public static DaprError DirectInvoke(int status, string message) => new(status, "ERR_DIRECT_INVOKE", message);
+}
