@@ -90,8 +90,12 @@ internal static class Commands
         // wherever the launcher was started.
         Environment.CurrentDirectory = file.Directory;
 
+        var level = parse.GetValue(LogLevelOption);
         using var loggerFactory = LoggerFactory.Create(logging => logging
-            .SetMinimumLevel(parse.GetValue(LogLevelOption))
+            .SetMinimumLevel(level)
+            // Kestrel warns once per sidecar endpoint that HTTP/2 needs TLS (daprd's h2c gRPC port is meant
+            // to be cleartext); that is noise unless someone asked for detail.
+            .AddFilter("Microsoft.AspNetCore.Server.Kestrel", level >= LogLevel.Warning ? LogLevel.Error : level)
             .AddSimpleConsole(o =>
             {
                 o.SingleLine = true;

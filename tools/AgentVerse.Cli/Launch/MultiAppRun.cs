@@ -95,7 +95,9 @@ internal sealed class MultiAppRun(RunFile file, RunConsole console, ILoggerFacto
             }
         }
 
-        var exited = Task.WhenAny(statuses.Where(s => s.Process is not null).Select(s => s.Process!.Exited));
+        // A run of sidecars only has no process that could exit; it ends when stopped.
+        var processes = statuses.Where(s => s.Process is not null).Select(s => (Task)s.Process!.Exited).ToList();
+        var exited = processes.Count > 0 ? Task.WhenAny(processes) : new TaskCompletionSource().Task;
         var failure = await WaitUntilReadyAsync(statuses, exited, stopRequested);
         if (failure is null && !stopRequested.IsCancellationRequested)
         {
