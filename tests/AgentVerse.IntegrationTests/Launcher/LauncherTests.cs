@@ -143,6 +143,40 @@ public sealed class LauncherTests : IDisposable
     }
 
     [Fact]
+    public async Task A_dapr_api_token_in_the_run_file_protects_the_sidecar_and_reaches_the_app()
+    {
+        InMemoryComponents();
+        var appPort = FreePort();
+        var httpPort = FreePort();
+        _dir.Write("dapr.yaml", $$"""
+            version: 1
+            apps:
+              - appID: node
+                appDirPath: {{NodeApp}}
+                appPort: {{appPort}}
+                daprHTTPPort: {{httpPort}}
+                command: ["node", "server.js"]
+                appLogDestination: console
+                env:
+                  DAPR_API_TOKEN: launcher-test-token
+            """);
+        await using var cli = CliProcess.Start(_dir.Path, "run", "-f", _dir.Path);
+        await cli.WaitForLineAsync("agentverse: node ready at", Startup);
+
+        var env = await _http.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{appPort}/env");
+        var state = await _http.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{appPort}/state");
+        using var withoutToken = await _http.GetAsync(new Uri($"http://127.0.0.1:{httpPort}/v1.0/metadata"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{httpPort}/v1.0/metadata");
+        request.Headers.Add("dapr-api-token", "launcher-test-token");
+        using var withToken = await _http.SendAsync(request);
+
+        Assert.True(env.GetProperty("hasDaprApiToken").GetBoolean());
+        Assert.Equal(204, state.GetProperty("saveStatus").GetInt32());
+        Assert.Equal(HttpStatusCode.Unauthorized, withoutToken.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, withToken.StatusCode);
+    }
+
+    [Fact]
     public async Task State_in_the_local_sqlite_store_survives_a_killed_launcher()
     {
         var httpPort = FreePort();

@@ -4,14 +4,16 @@ const http = require('http');
 
 const appPort = Number(process.env.APP_PORT);
 const sidecar = `http://127.0.0.1:${process.env.DAPR_HTTP_PORT}`;
+// When the sidecar requires an API token, the launcher gives the app the same DAPR_API_TOKEN.
+const tokenHeader = process.env.DAPR_API_TOKEN ? { 'dapr-api-token': process.env.DAPR_API_TOKEN } : {};
 
 async function stateRoundTrip() {
   const saved = await fetch(`${sidecar}/v1.0/state/statestore`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...tokenHeader },
     body: JSON.stringify([{ key: 'node-key', value: { from: process.env.APP_ID } }]),
   });
-  const read = await fetch(`${sidecar}/v1.0/state/statestore/node-key`);
+  const read = await fetch(`${sidecar}/v1.0/state/statestore/node-key`, { headers: tokenHeader });
   return { saveStatus: saved.status, readStatus: read.status, value: await read.json() };
 }
 
@@ -22,6 +24,7 @@ const server = http.createServer(async (req, res) => {
       const names = ['APP_ID', 'APP_PORT', 'APP_CHANNEL_ADDRESS', 'APP_PROTOCOL', 'DAPR_HTTP_PORT', 'DAPR_GRPC_PORT', 'GREETING', 'SHARED'];
       body = Object.fromEntries(names.map((n) => [n, process.env[n] ?? null]));
       body.cwd = process.cwd();
+      body.hasDaprApiToken = Boolean(process.env.DAPR_API_TOKEN);
     } else if (req.url === '/state') {
       body = await stateRoundTrip();
     } else if (req.url === '/healthz') {
