@@ -24,6 +24,12 @@ internal static class Commands
         DefaultValueFactory = _ => 120,
     };
 
+    private static readonly Option<int> StopGraceOption = new("--stop-grace")
+    {
+        Description = "Seconds apps get after SIGTERM before they and their children are killed.",
+        DefaultValueFactory = _ => 10,
+    };
+
     public static RootCommand Build(Signals signals)
     {
         var runFile = new Option<string>("--run-file", "-f")
@@ -33,14 +39,14 @@ internal static class Commands
         };
         var run = new Command("run", "Run every app of a Dapr multi-app run file with a local sidecar each, like 'dapr run -f'.")
         {
-            runFile, LogLevelOption, ReadyTimeoutOption,
+            runFile, LogLevelOption, ReadyTimeoutOption, StopGraceOption,
         };
         run.SetAction((parse, _) => RunAsync(parse.GetValue(runFile)!, parse, signals, onReady: null));
 
         var noBuild = new Option<bool>("--no-build") { Description = "Skip 'dotnet build' and run what is already built." };
         var up = new Command("up", $"Build AgentVerse.sln ({Configuration}) and run the root dapr.yaml: all eight services, each with its sidecar.")
         {
-            noBuild, LogLevelOption, ReadyTimeoutOption,
+            noBuild, LogLevelOption, ReadyTimeoutOption, StopGraceOption,
         };
         up.SetAction((parse, _) => UpAsync(parse.GetValue(noBuild), parse, signals));
 
@@ -105,6 +111,7 @@ internal static class Commands
         var settings = new RunSettings
         {
             ReadyTimeout = TimeSpan.FromSeconds(parse.GetValue(ReadyTimeoutOption)),
+            StopGrace = TimeSpan.FromSeconds(parse.GetValue(StopGraceOption)),
             OnReady = onReady,
         };
         console.Info($"running {file.Apps.Count} app(s) from {file.Path}");

@@ -143,6 +143,43 @@ public sealed class LauncherTests : IDisposable
     }
 
     [Fact]
+    public async Task An_app_that_ignores_SIGTERM_is_killed_with_its_children_after_the_grace_period()
+    {
+        _dir.Dir("stubborn");
+        _dir.Write("stubborn/app.js", """
+            const { spawn } = require('child_process');
+            const child = spawn('sleep', ['300'], { stdio: 'ignore' });
+            process.on('SIGTERM', () => console.log('ignoring SIGTERM'));
+            console.log(`pids ${process.pid} ${child.pid}`);
+            setInterval(() => {}, 1000);
+            """);
+        _dir.Write("dapr.yaml", "version: 1\napps:\n  - appDirPath: stubborn\n    appLogDestination: console\n    command: [\"node\", \"app.js\"]\n");
+        await using var cli = CliProcess.Start(_dir.Path, "run", "-f", _dir.Path, "--stop-grace", "1");
+        var pids = (await cli.WaitForLineAsync("== APP - stubborn == pids", Startup)).Split(' ')[^2..].Select(int.Parse).ToList();
+        await cli.WaitForLineAsync("agentverse: all 1 app(s) ready", Startup);
+
+        cli.Terminate();
+        var code = await cli.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, code);
+        Assert.Contains("ignoring SIGTERM", cli.Output, StringComparison.Ordinal);
+        Assert.All(pids, pid => Assert.False(IsRunning(pid), $"process {pid} survived the stop"));
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    [Fact]
     public async Task A_dapr_api_token_in_the_run_file_protects_the_sidecar_and_reaches_the_app()
     {
         InMemoryComponents();
