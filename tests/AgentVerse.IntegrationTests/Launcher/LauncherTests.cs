@@ -65,6 +65,30 @@ public sealed class LauncherTests : IDisposable
     }
 
     [Fact]
+    public async Task A_broken_component_fails_the_run_naming_the_file_and_the_field()
+    {
+        _dir.Dir("orders");
+        _dir.Write("components/statestore.yaml", """
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata:
+              name: statestore
+            spec:
+              type: state.sqlite
+              version: v1
+              metadata: []
+            """);
+        _dir.Write("dapr.yaml", "version: 1\napps:\n  - appDirPath: orders\n");
+
+        var (code, output) = await CliProcess.RunAsync(_dir.Path, Startup, "run", "-f", _dir.Path);
+
+        Assert.Equal(1, code);
+        Assert.Contains("agentverse: error: cannot load resources:", output, StringComparison.Ordinal);
+        Assert.Contains("statestore.yaml", output, StringComparison.Ordinal);
+        Assert.Contains("connectionString", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_app_that_exits_early_stops_the_run_with_a_non_zero_exit_code()
     {
         _dir.Dir("crasher");
