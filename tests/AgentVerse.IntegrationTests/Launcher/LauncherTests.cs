@@ -37,10 +37,12 @@ public sealed class LauncherTests : IDisposable
           metadata: []
         """);
 
-    [Fact]
-    public async Task A_taken_port_fails_the_run_naming_the_app_and_the_port()
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("::1")]
+    public async Task A_taken_port_fails_the_run_naming_the_app_and_the_port(string squatterAddress)
     {
-        using var squatter = new TcpListener(IPAddress.Loopback, 0);
+        using var squatter = new TcpListener(IPAddress.Parse(squatterAddress), 0);
         squatter.Start();
         var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
         _dir.Dir("orders");

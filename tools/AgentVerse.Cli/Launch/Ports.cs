@@ -6,8 +6,12 @@ namespace AgentVerse.Cli.Launch;
 /// <summary>Checks and picks TCP ports the way dapr does: a port is free when a listener can bind it.</summary>
 internal static class Ports
 {
-    /// <summary>True when nothing listens on <paramref name="port"/> on any or the loopback address.</summary>
-    public static bool IsFree(int port) => CanBind(IPAddress.Any, port) && CanBind(IPAddress.Loopback, port);
+    /// <summary>True when nothing listens on <paramref name="port"/> on any or a loopback address.</summary>
+    /// <remarks>The sidecars listen on <c>localhost</c>, IPv4 and IPv6, so a listener on <c>[::1]</c> counts too.</remarks>
+    public static bool IsFree(int port) =>
+        CanBind(IPAddress.Any, port)
+        && CanBind(IPAddress.Loopback, port)
+        && (!Socket.OSSupportsIPv6 || CanBind(IPAddress.IPv6Loopback, port));
 
     /// <summary>A port the OS considers free now, not in <paramref name="taken"/> (ports promised to other apps).</summary>
     public static int PickFree(ISet<int> taken)
