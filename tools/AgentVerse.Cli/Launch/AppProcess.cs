@@ -29,9 +29,6 @@ internal sealed class AppProcess : IAsyncDisposable
     /// <summary>Completes with the exit code once the process has exited and its output is drained.</summary>
     public Task<int> Exited { get; }
 
-    /// <summary>Set once <see cref="StopAsync"/> began, so an exit is not reported as a crash.</summary>
-    public bool Stopping { get; private set; }
-
     /// <summary>Starts <paramref name="app"/>'s command with <paramref name="environment"/> added to the launcher's own.</summary>
     public static AppProcess Start(RunFileApp app, IReadOnlyDictionary<string, string> environment, RunConsole console)
     {
@@ -119,7 +116,6 @@ internal sealed class AppProcess : IAsyncDisposable
     /// <summary>SIGTERM to the process group, then, after <paramref name="grace"/>, kill the whole tree.</summary>
     public async Task StopAsync(TimeSpan grace)
     {
-        Stopping = true;
         if (Exited.IsCompleted)
         {
             return;
