@@ -138,7 +138,8 @@ public sealed class PostgresStateStore : IStateStore
     {
         var etag = ParseETag(request.Key, request.ETag);
         var now = Now();
-        object? expiration = request.Ttl is { } ttl ? now + ttl : DBNull.Value;
+        // A TTL of zero or less means no expiry, as components-contrib treats ttlInSeconds <= 0.
+        object expiration = request.Ttl is { } ttl && ttl > TimeSpan.Zero ? now + ttl : DBNull.Value;
 
         var sql = etag is not null ? _sql.UpdateWithETag : request.FirstWrite ? _sql.InsertIfAbsent : _sql.Upsert;
         await using var command = new NpgsqlCommand(sql, connection, transaction);

@@ -201,7 +201,8 @@ public sealed class SqliteStateStore : IStateStore
     {
         var now = _timeProvider.GetUtcNow();
         var (text, isBinary) = Encode(request.Value.Span);
-        var expiration = request.Ttl is { } ttl ? Timestamp(now + ttl) : null;
+        // A TTL of zero or less means no expiry, as components-contrib treats ttlInSeconds <= 0.
+        var expiration = request.Ttl is { } ttl && ttl > TimeSpan.Zero ? Timestamp(now + ttl) : null;
         var etag = Guid.NewGuid().ToString();
 
         int affected;
