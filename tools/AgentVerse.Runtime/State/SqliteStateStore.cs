@@ -87,7 +87,7 @@ public sealed class SqliteStateStore : IStateStore
         if (_options.IsMemory)
         {
             // A private in-memory database exists only on the writer connection.
-            return await WithWriterAsync(s => Task.FromResult(ReadEntry(s.Get, key)), cancellationToken);
+            return await WithWriterAsync(s => ReadEntry(s.Get, key), cancellationToken);
         }
 
         var reader = RentReader();
@@ -104,21 +104,13 @@ public sealed class SqliteStateStore : IStateStore
     public Task SetAsync(StateSetRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return WithWriterAsync(s =>
-        {
-            ApplySet(s, request);
-            return Task.FromResult(true);
-        }, cancellationToken);
+        return WithWriterAsync(s => ApplySet(s, request), cancellationToken);
     }
 
     public Task DeleteAsync(StateDeleteRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return WithWriterAsync(s =>
-        {
-            ApplyDelete(s, request);
-            return Task.FromResult(true);
-        }, cancellationToken);
+        return WithWriterAsync(s => ApplyDelete(s, request), cancellationToken);
     }
 
     public Task ExecuteTransactionAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken)
@@ -147,7 +139,6 @@ public sealed class SqliteStateStore : IStateStore
             {
                 s.Enlist(null);
             }
-            return Task.FromResult(true);
         }, cancellationToken);
     }
 
@@ -172,7 +163,15 @@ public sealed class SqliteStateStore : IStateStore
         while (_idleReaders.TryTake(out var reader)) reader.Dispose();
     }
 
-    private async Task<T> WithWriterAsync<T>(Func<Statements, Task<T>> action, CancellationToken cancellationToken)
+    private async Task WithWriterAsync(Action<Statements> action, CancellationToken cancellationToken) =>
+        await WithWriterAsync(s =>
+        {
+            action(s);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Runs <paramref name="action"/> with exclusive use of the writer connection, waiting at most the component's timeout.</summary>
+    private async Task<T> WithWriterAsync<T>(Func<Statements, T> action, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.Timeout);
@@ -189,7 +188,7 @@ public sealed class SqliteStateStore : IStateStore
         {
             ObjectDisposedException.ThrowIf(_disposed != 0, this);
             var statements = _statements ?? throw new InvalidOperationException("the SQLite state store is not initialised (call InitAsync)");
-            return await action(statements);
+            return action(statements);
         }
         finally
         {
@@ -254,11 +253,9 @@ public sealed class SqliteStateStore : IStateStore
     {
         try
         {
-            await WithWriterAsync(s =>
-            {
-                Statements.Run(s.DeleteExpired, null, null, false, null, Timestamp(_timeProvider.GetUtcNow()), null, null);
-                return Task.FromResult(true);
-            }, CancellationToken.None);
+            await WithWriterAsync(
+                s => Statements.Run(s.DeleteExpired, null, null, false, null, Timestamp(_timeProvider.GetUtcNow()), null, null),
+                CancellationToken.None);
         }
         catch (ObjectDisposedException)
         {
