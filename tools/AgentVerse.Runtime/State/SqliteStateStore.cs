@@ -309,8 +309,17 @@ public sealed class SqliteStateStore : IStateStore
 
     private void ReturnReader(Reader reader)
     {
-        if (_disposed == 0 && _idleReaders.Count < MaxIdleReaders) _idleReaders.Add(reader);
-        else reader.Dispose();
+        if (_disposed != 0 || _idleReaders.Count >= MaxIdleReaders)
+        {
+            reader.Dispose();
+            return;
+        }
+        _idleReaders.Add(reader);
+        // DisposeAsync may have drained the bag just before the Add: do not leave a connection holding the file open.
+        if (_disposed != 0)
+        {
+            while (_idleReaders.TryTake(out var idle)) idle.Dispose();
+        }
     }
 
     private static (string Text, bool IsBinary) Encode(ReadOnlySpan<byte> value) =>
