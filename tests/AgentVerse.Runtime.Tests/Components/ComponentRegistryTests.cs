@@ -322,6 +322,18 @@ public sealed class ComponentRegistryTests : IDisposable
     }
 
     [Fact]
+    public async Task AppID_template_is_resolved_for_a_component_scoped_to_one_app_and_kept_otherwise()
+    {
+        _dir.Write("a.yaml", PubSub("single", metadata: "\n    - name: consumerID\n      value: \"{appID}-group\"", extra: "scopes: [orders]"));
+        _dir.Write("b.yaml", PubSub("shared", metadata: "\n    - name: consumerID\n      value: \"{appID}-group\""));
+
+        await using var registry = await CreateAsync(_dir.Path);
+
+        Assert.Equal("orders-group", registry.Components.Single(c => c.Definition.Name == "single").Definition.Metadata["consumerID"]);
+        Assert.Equal("{appID}-group", registry.Components.Single(c => c.Definition.Name == "shared").Definition.Metadata["consumerID"]);
+    }
+
+    [Fact]
     public async Task Dispose_disposes_the_brokers()
     {
         _dir.Write("pubsub.yaml", PubSub("pubsub"));

@@ -144,6 +144,7 @@ public sealed class ComponentRegistry : IAsyncDisposable
         try
         {
             definition = await ResolveSecretsAsync(definition, resourcesPath, loaded, cancellationToken);
+            definition = ApplyAppTemplates(definition, logger);
             var instance = await CreateInstanceAsync(manifest with { Definition = definition }, timeProvider, loggerFactory, cancellationToken);
             logger.LogInformation("Component {Component} ({Type}/{Version}) loaded from {File}", definition.Name, definition.Type, definition.Version, definition.SourceFile);
             return new LoadedComponent(definition, instance, resourcesPath);
@@ -202,6 +203,25 @@ public sealed class ComponentRegistry : IAsyncDisposable
             metadata[item] = value;
         }
         return definition with { Metadata = metadata, SecretRefs = new Dictionary<string, SecretKeyRef>() };
+    }
+
+    // daprd resolves {appID}/{namespace} per sidecar, but here one instance serves every app that sees the component.
+    // A component scoped to a single app can only ever serve that app, so resolve for it; otherwise the tags stay
+    // literal (the sidecar can still resolve them per app with ResourceLoader.ApplyAppTemplates).
+    private static ComponentDefinition ApplyAppTemplates(ComponentDefinition definition, ILogger logger)
+    {
+        if (!definition.Metadata.Values.Any(v => v.Contains("{appID}", StringComparison.Ordinal) || v.Contains("{namespace}", StringComparison.Ordinal)))
+        {
+            return definition;
+        }
+        if (definition.Scopes.Count == 1)
+        {
+            return ResourceLoader.ApplyAppTemplates(definition, definition.Scopes[0]);
+        }
+        logger.LogWarning(
+            "Component {Component} in {File} uses {{appID}} or {{namespace}} but is shared by several apps; the instance keeps them literal. Scope it to one app to resolve them",
+            definition.Name, definition.SourceFile);
+        return definition;
     }
 
     // The store from the same resources path wins; otherwise a store of that name from any other path.
