@@ -20,6 +20,7 @@ public sealed record LoadedComponent(ComponentDefinition Definition, object Inst
 /// <summary>
 /// Every component and subscription of a run, loaded once from the union of the apps' resources paths
 /// so that apps sharing a path share one instance (one SQLite file, one in-memory broker).
+/// <c>pubsub.in-memory</c> components are shared further: every path's component of the same name is one broker.
 /// </summary>
 /// <remarks>
 /// Start-up order follows daprd's dependencies: secret stores first (a store may itself take secrets from another
@@ -145,7 +146,13 @@ public sealed class ComponentRegistry : IAsyncDisposable
         {
             definition = await ResolveSecretsAsync(definition, resourcesPath, loaded, cancellationToken);
             definition = ApplyAppTemplates(definition, logger);
-            var instance = await CreateInstanceAsync(manifest with { Definition = definition }, timeProvider, loggerFactory, cancellationToken);
+            // One in-memory broker per component name across resources paths: apps that each declare the same
+            // pubsub.in-memory component in their own directory reach each other, as through a shared Redis.
+            var shared = definition.Type == "pubsub.in-memory"
+                ? loaded.FirstOrDefault(c => c.Definition.Type == definition.Type && c.Definition.Name == definition.Name)
+                : null;
+            var instance = shared?.Instance
+                ?? await CreateInstanceAsync(manifest with { Definition = definition }, timeProvider, loggerFactory, cancellationToken);
             logger.LogInformation("Component {Component} ({Type}/{Version}) loaded from {File}", definition.Name, definition.Type, definition.Version, definition.SourceFile);
             return new LoadedComponent(definition, instance, resourcesPath);
         }
@@ -285,8 +292,13 @@ public sealed class ComponentRegistry : IAsyncDisposable
     private static async ValueTask DisposeAllAsync(IEnumerable<LoadedComponent> components, ILogger logger)
     {
         // Reverse creation order: dependents go before the secret stores they were built from.
+        var disposed = new HashSet<object>(ReferenceEqualityComparer.Instance);
         foreach (var c in components.Reverse())
         {
+            if (!disposed.Add(c.Instance))
+            {
+                continue; // a broker shared by several resources paths
+            }
             try
             {
                 switch (c.Instance)
