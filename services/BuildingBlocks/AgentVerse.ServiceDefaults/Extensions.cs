@@ -2,8 +2,6 @@ using AgentVerse.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -91,7 +89,7 @@ public static class ServiceDefaultsExtensions
         // 4xx/5xx responses, such as 404 for an unknown route, get a body.
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.Use(RejectOversizedBodies);
+        app.UseMiddleware<RequestBodyLimitMiddleware>();
 
         // Health endpoints exist in every environment: Kubernetes and the local launcher probe them.
         app.MapHealthChecks(LivenessPath, new HealthCheckOptions
@@ -219,24 +217,6 @@ public static class ServiceDefaultsExtensions
                 failureStatus: HealthStatus.Unhealthy,
                 tags: [ReadyTag],
                 timeout: TimeSpan.FromSeconds(5)));
-    }
-
-    /// <summary>
-    /// Kestrel enforces the body size limit only when a handler reads the body, as a bare 413 or an
-    /// aborted read. A declared Content-Length over the limit is refused before anything reads it, and the
-    /// status code pages turn the 413 into problem+json. Runs after routing, so the limit is the endpoint's
-    /// own where it sets one.
-    /// </summary>
-    private static Task RejectOversizedBodies(HttpContext context, RequestDelegate next)
-    {
-        var limit = context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
-        if (context.Request.ContentLength > limit)
-        {
-            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-            return Task.CompletedTask;
-        }
-
-        return next(context);
     }
 
     private sealed class ServiceNameDetector(string appId) : IResourceDetector
