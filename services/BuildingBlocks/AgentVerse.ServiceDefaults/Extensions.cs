@@ -45,13 +45,7 @@ public static class ServiceDefaultsExtensions
 
         builder.Services.AddOptions<ServiceDefaultsOptions>()
             .BindConfiguration(ServiceDefaultsOptions.SectionName)
-            .Configure<IConfiguration>((options, configuration) =>
-            {
-                if (configuration["APP_ID"] is { Length: > 0 } appId)
-                {
-                    options.AppId = appId;
-                }
-            })
+            .Configure<IConfiguration>((options, configuration) => options.AppId = AppIdFrom(configuration) ?? "")
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
@@ -161,8 +155,10 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddHostedService<TelemetryHostedService>();
 
         var telemetry = new OpenTelemetryServicesBuilder(builder.Services)
+            // From configuration rather than the options: the logger provider builds its resource when the
+            // first logger is created, before ValidateOnStart gets to report an invalid app id clearly.
             .ConfigureResource(resource => resource.AddDetector(services =>
-                new ServiceNameDetector(services.GetRequiredService<IOptions<ServiceDefaultsOptions>>().Value.AppId)))
+                new ServiceNameDetector(AppIdFrom(services.GetRequiredService<IConfiguration>()))))
             // The framework's own activity sources and meters: the OpenTelemetry.Instrumentation.* packages
             // only enrich them, and they do not restore here.
             .WithTracing(tracing => tracing
@@ -219,8 +215,12 @@ public static class ServiceDefaultsExtensions
                 timeout: TimeSpan.FromSeconds(5)));
     }
 
-    private sealed class ServiceNameDetector(string appId) : IResourceDetector
+    /// <summary>The Dapr app id: <c>APP_ID</c>, set by Dapr and the launcher, wins over <c>AgentVerse:AppId</c>.</summary>
+    private static string? AppIdFrom(IConfiguration configuration) =>
+        configuration["APP_ID"] is { Length: > 0 } appId ? appId : configuration[$"{ServiceDefaultsOptions.SectionName}:AppId"];
+
+    private sealed class ServiceNameDetector(string? appId) : IResourceDetector
     {
-        public Resource Detect() => ResourceBuilder.CreateEmpty().AddService(appId).Build();
+        public Resource Detect() => string.IsNullOrEmpty(appId) ? Resource.Empty : ResourceBuilder.CreateEmpty().AddService(appId).Build();
     }
 }
