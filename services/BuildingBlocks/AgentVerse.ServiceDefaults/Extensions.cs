@@ -33,9 +33,6 @@ public static class ServiceDefaultsExtensions
     /// <summary>Tag of the health checks that readiness runs; services tag their own dependency checks with it.</summary>
     public const string ReadyTag = "ready";
 
-    /// <summary>The named HttpClient the sidecar readiness check uses.</summary>
-    private const string SidecarHealthClientName = "AgentVerse.ServiceDefaults.DaprSidecarHealth";
-
     /// <summary>Adds the shared service defaults to a web application builder.</summary>
     /// <param name="builder">The application builder, usually from <c>WebApplication.CreateBuilder(args)</c>.</param>
     /// <returns>The same builder, for chaining.</returns>
@@ -193,7 +190,8 @@ public static class ServiceDefaultsExtensions
         var sidecar = DaprSidecarHealthCheck.ResolveSidecarEndpoint(builder.Configuration);
         var apiToken = builder.Configuration["DAPR_API_TOKEN"];
 
-        builder.Services.AddHttpClient(SidecarHealthClientName, client =>
+        // A typed client of the check's own, so this needs nothing from whoever registers DaprClient for the app.
+        builder.Services.AddHttpClient<DaprSidecarHealthCheck>(client =>
             {
                 client.BaseAddress = sidecar;
                 if (!string.IsNullOrEmpty(apiToken))
@@ -206,13 +204,7 @@ public static class ServiceDefaultsExtensions
 
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag])
-            .Add(new HealthCheckRegistration(
-                DaprSidecarHealthCheck.Name,
-                services => new DaprSidecarHealthCheck(
-                    services.GetRequiredService<IHttpClientFactory>().CreateClient(SidecarHealthClientName)),
-                failureStatus: HealthStatus.Unhealthy,
-                tags: [ReadyTag],
-                timeout: TimeSpan.FromSeconds(5)));
+            .AddCheck<DaprSidecarHealthCheck>(DaprSidecarHealthCheck.Name, HealthStatus.Unhealthy, [ReadyTag], TimeSpan.FromSeconds(5));
     }
 
     /// <summary>The Dapr app id: <c>APP_ID</c>, set by Dapr and the launcher, wins over <c>AgentVerse:AppId</c>.</summary>

@@ -1,21 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
 namespace AgentVerse.ServiceDefaults;
-
-/// <summary>
-/// The two pieces of OpenTelemetry.Extensions.Hosting that package restore cannot give us here: an
-/// <see cref="IOpenTelemetryBuilder"/> over the app's services (so the core package's <c>WithTracing</c>,
-/// <c>WithMetrics</c>, <c>WithLogging</c> and the exporter's <c>UseOtlpExporter</c> register the providers in
-/// the app's container, reading the app's configuration), and a hosted service that creates the providers.
-/// </summary>
-internal sealed class OpenTelemetryServicesBuilder(IServiceCollection services) : IOpenTelemetryBuilder
-{
-    public IServiceCollection Services { get; } = services;
-}
 
 /// <summary>
 /// Resolves the tracer and meter providers when the host starts: they are created lazily, and until

@@ -14,6 +14,13 @@ namespace AgentVerse.IntegrationTests.Services;
 /// </summary>
 public sealed class TelemetryExportTests
 {
+    /// <summary>
+    /// The resource attribute as protobuf encodes it: KeyValue { key = "service.name" (field 1),
+    /// value = AnyValue { string_value = "gateway" } (field 2 holding field 1) }.
+    /// </summary>
+    private static readonly byte[] ServiceNameGateway =
+        [0x0a, 12, .. "service.name"u8, 0x12, 9, 0x0a, 7, .. "gateway"u8];
+
     [Fact]
     public async Task Traces_metrics_and_logs_go_to_the_OTLP_endpoint_under_the_app_id()
     {
@@ -49,13 +56,6 @@ public sealed class TelemetryExportTests
             .Where(signal => !received.Any(r => r.Signal == signal && Contains(r.Body, ServiceNameGateway))));
         return missing.Length == 0;
     }
-
-    /// <summary>
-    /// The resource attribute as protobuf encodes it: KeyValue { key = "service.name" (field 1),
-    /// value = AnyValue { string_value = "gateway" } (field 2 holding field 1) }.
-    /// </summary>
-    private static readonly byte[] ServiceNameGateway =
-        [0x0a, 12, .. "service.name"u8, 0x12, 9, 0x0a, 7, .. "gateway"u8];
 
     private static bool Contains(byte[] body, ReadOnlySpan<byte> value) => body.AsSpan().IndexOf(value) >= 0;
 
