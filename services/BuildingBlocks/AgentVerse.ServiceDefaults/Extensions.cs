@@ -100,9 +100,10 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>
-    /// Under the launcher (which sets <c>APP_PORT</c>), listen on loopback at that port, where the sidecar
-    /// calls the app; URLs given explicitly (<c>ASPNETCORE_URLS</c>, <c>--urls</c>, as in Kubernetes) win,
-    /// and without either the <c>Urls</c> from appsettings apply.
+    /// Where to listen, most explicit first: URLs given in the environment or on the command line
+    /// (<c>ASPNETCORE_URLS</c>, <c>--urls</c>, as in Kubernetes); else, under the launcher, which sets
+    /// <c>APP_PORT</c>, that port on loopback, where the sidecar calls the app; else the <c>Urls</c>
+    /// from appsettings, the local default.
     /// </summary>
     private static void ConfigureBinding(this IHostApplicationBuilder builder)
     {
@@ -110,41 +111,44 @@ public static class ServiceDefaultsExtensions
             .Configure<IOptions<ServiceDefaultsOptions>>((kestrel, defaults) =>
                 kestrel.Limits.MaxRequestBodySize = defaults.Value.MaxRequestBodyBytes);
 
+        var urls = ExplicitUrls(builder.Configuration);
         var appPort = builder.Configuration["APP_PORT"];
-        if (string.IsNullOrWhiteSpace(appPort) || UrlsGivenExplicitly(builder.Configuration))
+        if (urls is null && !string.IsNullOrWhiteSpace(appPort))
         {
-            return;
+            urls = ushort.TryParse(appPort, out var port) && port != 0
+                ? $"http://127.0.0.1:{port}"
+                : throw new InvalidOperationException($"APP_PORT must be a TCP port number between 1 and 65535, not '{appPort}'.");
         }
 
-        if (!ushort.TryParse(appPort, out var port) || port == 0)
+        if (urls is not null)
         {
-            throw new InvalidOperationException($"APP_PORT must be a TCP port number between 1 and 65535, not '{appPort}'.");
+            // A source added last wins over everything before it; the web host reads "urls" when it starts.
+            builder.Configuration.AddInMemoryCollection([new(WebHostDefaults.ServerUrlsKey, urls)]);
         }
-
-        // A source added last wins over appsettings; the web host reads "urls" when it starts.
-        builder.Configuration.AddInMemoryCollection([new(WebHostDefaults.ServerUrlsKey, $"http://127.0.0.1:{port}")]);
     }
 
     /// <summary>
-    /// True when the effective <c>urls</c> setting comes from somewhere other than an appsettings file:
-    /// the environment, the command line or code. The last provider that has a key is the one that wins.
+    /// The <c>urls</c> setting from a source other than an appsettings file: the environment, the command
+    /// line or code. Needed because the web application builder adds appsettings after the
+    /// <c>ASPNETCORE_</c> environment variables, so a <c>Urls</c> in appsettings would otherwise override
+    /// <c>ASPNETCORE_URLS</c>.
     /// </summary>
-    private static bool UrlsGivenExplicitly(IConfiguration configuration)
+    private static string? ExplicitUrls(IConfiguration configuration)
     {
         if (configuration is not IConfigurationRoot root)
         {
-            return configuration[WebHostDefaults.ServerUrlsKey] is not null;
+            return null;
         }
 
         foreach (var provider in root.Providers.Reverse())
         {
-            if (provider.TryGet(WebHostDefaults.ServerUrlsKey, out _))
+            if (provider is not FileConfigurationProvider && provider.TryGet(WebHostDefaults.ServerUrlsKey, out var urls) && !string.IsNullOrWhiteSpace(urls))
             {
-                return provider is not FileConfigurationProvider;
+                return urls;
             }
         }
 
-        return false;
+        return null;
     }
 
     private static void ConfigureOpenTelemetry(this IHostApplicationBuilder builder)

@@ -1,6 +1,7 @@
 using AgentVerse.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -36,6 +37,18 @@ public sealed class ServiceDefaultsBindingTests : IDisposable
         var builder = Builder("--urls=http://0.0.0.0:9000", "--APP_PORT=5123").AddServiceDefaults();
 
         Assert.Equal("http://0.0.0.0:9000", builder.Configuration["urls"]);
+    }
+
+    [Fact]
+    public void ASPNETCORE_URLS_wins_over_APP_PORT_and_the_appsettings_urls()
+    {
+        var builder = Builder("--APP_PORT=5123");
+        // Where the web application builder puts the ASPNETCORE_ environment variables: before appsettings.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = [new("urls", "http://0.0.0.0:8080")] });
+
+        builder.AddServiceDefaults();
+
+        Assert.Equal("http://0.0.0.0:8080", builder.Configuration["urls"]);
     }
 
     [Fact]
