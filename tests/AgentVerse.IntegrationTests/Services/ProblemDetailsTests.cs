@@ -17,7 +17,11 @@ public sealed class ProblemDetailsTests
     [Fact]
     public async Task Unhandled_exceptions_become_500_problem_details_without_exception_details()
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = ["--APP_ID=problem-details-test"],
+            EnvironmentName = Environments.Production,
+        });
         builder.AddServiceDefaults();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
