@@ -20,7 +20,11 @@ public sealed class InvocationWireFormatTests : IAsyncLifetime
         client = sidecar.CreateClient();
     }
 
-    public async Task DisposeAsync() => await sidecar.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        client.Dispose();
+        await sidecar.DisposeAsync();
+    }
 
     [Fact]
     public async Task Invoke_posts_json_to_the_invoke_route_and_reads_the_json_reply()

@@ -18,7 +18,11 @@ public sealed class PublishWireFormatTests : IAsyncLifetime
         client = sidecar.CreateClient();
     }
 
-    public async Task DisposeAsync() => await sidecar.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        client.Dispose();
+        await sidecar.DisposeAsync();
+    }
 
     [Fact]
     public async Task Publish_posts_camel_case_json_with_metadata_as_query_parameters()

@@ -18,7 +18,11 @@ public sealed class SidecarApiWireFormatTests : IAsyncLifetime
         client = sidecar.CreateClient();
     }
 
-    public async Task DisposeAsync() => await sidecar.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        client.Dispose();
+        await sidecar.DisposeAsync();
+    }
 
     [Fact]
     public async Task Get_secret_reads_the_key_value_map_and_sends_metadata()

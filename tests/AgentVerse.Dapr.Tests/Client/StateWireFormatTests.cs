@@ -17,7 +17,11 @@ public sealed class StateWireFormatTests : IAsyncLifetime
         client = sidecar.CreateClient();
     }
 
-    public async Task DisposeAsync() => await sidecar.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        client.Dispose();
+        await sidecar.DisposeAsync();
+    }
 
     [Fact]
     public async Task Save_posts_one_item_with_camel_case_value_options_metadata_and_the_api_token()

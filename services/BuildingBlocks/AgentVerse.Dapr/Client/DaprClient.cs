@@ -16,7 +16,7 @@ namespace AgentVerse.Dapr;
 /// W3C trace context flows without extra code: <see cref="HttpClient"/>'s diagnostics handler writes
 /// <c>traceparent</c>/<c>tracestate</c> from <see cref="System.Diagnostics.Activity.Current"/> on every call.
 /// </remarks>
-public sealed partial class DaprClient
+public sealed partial class DaprClient : IDisposable
 {
     internal const string ApiTokenHeader = "dapr-api-token";
 
@@ -31,6 +31,7 @@ public sealed partial class DaprClient
     private readonly HttpClient httpClient;
     private readonly Uri endpoint;
     private readonly string? apiToken;
+    private readonly bool ownsHttpClient;
 
     /// <summary>
     /// Creates a client over <paramref name="httpClient"/>. Without <paramref name="options"/>, the sidecar is
@@ -48,11 +49,24 @@ public sealed partial class DaprClient
         JsonSerializerOptions = options?.JsonSerializerOptions ?? DefaultJsonOptions;
     }
 
+    internal DaprClient(HttpClient httpClient, DaprClientOptions options, bool ownsHttpClient)
+        : this(httpClient, options)
+        => this.ownsHttpClient = ownsHttpClient;
+
     /// <summary>Serializer options used for values, event data and invocation bodies.</summary>
     public JsonSerializerOptions JsonSerializerOptions { get; }
 
     /// <summary>Base address of the sidecar's HTTP API.</summary>
     public Uri HttpEndpoint => endpoint;
+
+    /// <summary>Disposes the <see cref="HttpClient"/> if this client created it (<see cref="DaprClientBuilder"/> without a factory); a supplied one stays open.</summary>
+    public void Dispose()
+    {
+        if (ownsHttpClient)
+        {
+            httpClient.Dispose();
+        }
+    }
 
     // ---------------------------------------------------------------- health and metadata
 

@@ -43,7 +43,8 @@ public sealed class DaprClientBuilder
     public DaprClient Build()
     {
         // A client of our own: no timeout so long invocations and streams are bounded by their CancellationToken instead.
-        var httpClient = httpClientFactory?.Invoke() ?? new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        return new DaprClient(httpClient, options);
+        return httpClientFactory is null
+            ? new DaprClient(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, options, ownsHttpClient: true)
+            : new DaprClient(httpClientFactory(), options, ownsHttpClient: false);
     }
 }
