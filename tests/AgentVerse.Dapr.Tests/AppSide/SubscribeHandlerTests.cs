@@ -105,6 +105,34 @@ public sealed class SubscribeHandlerTests
             await GetSubscriptionsAsync(app));
     }
 
+    [Fact]
+    public async Task Subscribe_skips_routes_with_parameters_which_dapr_could_not_fill()
+    {
+        await using var app = await TestApp.StartAsync(web =>
+        {
+            web.MapPost("/orders/{id}", (string id) => TopicResults.Success()).WithTopic("pubsub", "orders");
+            web.MapSubscribeHandler();
+        });
+
+        Assert.Equal("[]", await GetSubscriptionsAsync(app));
+    }
+
+    [Fact]
+    public async Task Subscribe_fails_when_a_topic_has_two_default_routes()
+    {
+        await using var app = await TestApp.StartAsync(web =>
+        {
+            web.MapPost("/one", () => TopicResults.Success()).WithTopic("pubsub", "orders");
+            web.MapPost("/two", () => TopicResults.Success()).WithTopic("pubsub", "orders");
+            web.MapSubscribeHandler();
+        });
+
+        using var response = await app.Client.GetAsync(new Uri("dapr/subscribe", UriKind.Relative));
+
+        // Dapr logs a non-200 subscribe reply and loads nothing: louder than silently picking one route.
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+    }
+
     private static async Task<string> GetSubscriptionsAsync(TestApp app)
     {
         using var response = await app.Client.GetAsync(new Uri("dapr/subscribe", UriKind.Relative));

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
 
 namespace AgentVerse.Dapr;
 
@@ -23,16 +24,30 @@ public static class SubscribeHandlerEndpointRouteBuilderExtensions
     public static IEndpointConventionBuilder MapSubscribeHandler(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        return endpoints.MapGet("/dapr/subscribe", () => TypedResults.Json(BuildSubscriptions(endpoints), JsonOptions))
+        return endpoints.MapGet("/dapr/subscribe", (ILoggerFactory loggers) =>
+                TypedResults.Json(BuildSubscriptions(endpoints, loggers.CreateLogger(typeof(SubscribeHandlerEndpointRouteBuilderExtensions))), JsonOptions))
             .ExcludeFromDescription();
     }
 
-    private static List<Subscription> BuildSubscriptions(IEndpointRouteBuilder endpoints)
+    private static List<Subscription> BuildSubscriptions(IEndpointRouteBuilder endpoints, ILogger logger)
     {
-        var topicEndpoints =
-            from endpoint in endpoints.DataSources.SelectMany(source => source.Endpoints).OfType<RouteEndpoint>()
-            from topic in endpoint.Metadata.GetOrderedMetadata<ITopicMetadata>()
-            select (Topic: topic, Path: "/" + (endpoint.RoutePattern.RawText ?? "").TrimStart('/'));
+        var topicEndpoints = new List<(ITopicMetadata Topic, string Path)>();
+        foreach (var endpoint in endpoints.DataSources.SelectMany(source => source.Endpoints).OfType<RouteEndpoint>())
+        {
+            foreach (var topic in endpoint.Metadata.GetOrderedMetadata<ITopicMetadata>())
+            {
+                // Dapr posts to the path literally, so a route parameter could never bind (same rule as the official SDK).
+                if (endpoint.RoutePattern.Parameters.Count > 0)
+                {
+                    logger.LogWarning(
+                        "Topic {Topic} on {PubsubName} is not subscribed: its route {Route} has parameters",
+                        topic.Name, topic.PubsubName, endpoint.RoutePattern.RawText);
+                    continue;
+                }
+
+                topicEndpoints.Add((topic, "/" + (endpoint.RoutePattern.RawText ?? "").TrimStart('/')));
+            }
+        }
 
         var subscriptions = new List<Subscription>();
         foreach (var group in topicEndpoints.GroupBy(e => (e.Topic.PubsubName, e.Topic.Name)))
