@@ -137,6 +137,16 @@ public sealed class SidecarApiWireFormatTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Health_check_is_false_when_the_sidecar_does_not_answer_in_time()
+    {
+        sidecar.Reply = async (_, context) => await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
+        using var http = new HttpClient { Timeout = TimeSpan.FromMilliseconds(200) };
+        using var slow = new DaprClient(http, new DaprClientOptions { HttpEndpoint = sidecar.Address });
+
+        Assert.False(await slow.CheckOutboundHealthAsync());
+    }
+
+    [Fact]
     public async Task Wait_for_sidecar_polls_outbound_health_until_it_is_ready()
     {
         var calls = 0;

@@ -158,6 +158,11 @@ public sealed partial class DaprClient : IDisposable
         {
             return false;
         }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // HttpClient.Timeout elapsed: a sidecar too busy to answer a probe is not healthy.
+            return false;
+        }
     }
 
     /// <summary>A request to a Dapr API path relative to the endpoint, with <c>metadata.*</c> query parameters and the token.</summary>
