@@ -95,6 +95,25 @@ public sealed class CloudEventsMiddlewareTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_latin1_encoded_event_is_decoded_by_its_charset()
+    {
+        using var content = new ByteArrayContent(Encoding.Latin1.GetBytes("""{"id":"e7","datacontenttype":"text/plain","data":"café"}"""));
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/cloudevents+json; charset=iso-8859-1");
+        using var response = await app.Client.PostAsync(new Uri("echo", UriKind.Relative), content);
+        var seen = await ReadEchoAsync(response);
+
+        Assert.Equal("café", Encoding.UTF8.GetString(seen.Body));
+    }
+
+    [Fact]
+    public async Task An_event_that_is_not_json_is_rejected_with_400()
+    {
+        using var response = await PostCloudEventAsync("echo", "not json");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Requests_that_are_not_cloud_events_pass_untouched()
     {
         using var content = new StringContent("""{"data":{"x":1}}""", Encoding.UTF8, "application/json");

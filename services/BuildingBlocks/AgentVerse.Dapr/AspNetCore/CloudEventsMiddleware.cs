@@ -144,7 +144,16 @@ internal sealed class CloudEventsMiddleware(RequestDelegate next, CloudEventsMid
             return false;
         }
 
-        encoding = parsed.Encoding ?? Encoding.UTF8;
+        try
+        {
+            encoding = parsed.Encoding ?? Encoding.UTF8;
+        }
+        catch (ArgumentException)
+        {
+            // An unknown charset: JSON is UTF-8 by definition, so read it as such rather than fail.
+            encoding = Encoding.UTF8;
+        }
+
         return true;
     }
 
