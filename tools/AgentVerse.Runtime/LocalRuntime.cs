@@ -37,7 +37,7 @@ public sealed class LocalRuntime : IAsyncDisposable
         try
         {
             var paths = sidecars.SelectMany(s => s.ResourcesPaths).Distinct(StringComparer.Ordinal);
-            runtime._registry = await ComponentRegistry.CreateAsync(paths, TimeProvider.System, cancellationToken);
+            runtime._registry = await ComponentRegistry.CreateAsync(paths, TimeProvider.System, loggerFactory, cancellationToken);
             foreach (var options in sidecars)
             {
                 var sidecar = new Sidecar.Sidecar(options, runtime, runtime._registry, loggerFactory);

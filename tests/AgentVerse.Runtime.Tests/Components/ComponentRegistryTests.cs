@@ -119,9 +119,29 @@ public sealed class ComponentRegistryTests : IDisposable
 
         await using var registry = await CreateAsync(_dir.Path, _other.Path);
 
-        Assert.NotSame(registry.For("a", [_dir.Path]).Single().Instance, registry.For("b", [_other.Path]).Single().Instance);
+        Assert.Equal(2, registry.Components.Count);
         var ex = Assert.Throws<ComponentLoadException>(() => registry.For("c", [_dir.Path, _other.Path]).ToList());
         Assert.Equal(("pubsub", "metadata.name"), (ex.Component, ex.Field));
+    }
+
+    [Fact]
+    public async Task In_memory_brokers_of_the_same_name_in_different_paths_are_one_broker()
+    {
+        _dir.Write("a.yaml", PubSub("pubsub"));
+        _other.Write("a.yaml", PubSub("pubsub"));
+        _other.Write("b.yaml", PubSub("private"));
+
+        await using var registry = await CreateAsync(_dir.Path, _other.Path);
+
+        var orders = registry.For("orders", [_dir.Path]).Single();
+        var billing = registry.For("billing", [_other.Path]).Single(c => c.Definition.Name == "pubsub");
+        Assert.NotEqual(orders.ResourcesPath, billing.ResourcesPath);
+        Assert.Same(orders.Instance, billing.Instance);
+
+        var received = new TaskCompletionSource<BrokerMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var sub = billing.PubSub!.Subscribe("t", "billing", (m, ct) => { received.TrySetResult(m); return Task.CompletedTask; });
+        await orders.PubSub!.PublishAsync("t", new BrokerMessage(new byte[] { 1 }, "application/octet-stream", new Dictionary<string, string>()), CancellationToken.None);
+        Assert.Equal(new byte[] { 1 }, (await received.Task.WaitAsync(TimeSpan.FromSeconds(20))).Data.ToArray());
     }
 
     [Fact]
@@ -319,6 +339,18 @@ public sealed class ComponentRegistryTests : IDisposable
         var ex = await Assert.ThrowsAsync<ComponentLoadException>(() => CreateAsync(_dir.Path));
 
         Assert.Equal(("secrets", "spec.metadata.secretsFile"), (ex.Component, ex.Field));
+    }
+
+    [Fact]
+    public async Task AppID_template_is_resolved_for_a_component_scoped_to_one_app_and_kept_otherwise()
+    {
+        _dir.Write("a.yaml", PubSub("single", metadata: "\n    - name: consumerID\n      value: \"{appID}-group\"", extra: "scopes: [orders]"));
+        _dir.Write("b.yaml", PubSub("shared", metadata: "\n    - name: consumerID\n      value: \"{appID}-group\""));
+
+        await using var registry = await CreateAsync(_dir.Path);
+
+        Assert.Equal("orders-group", registry.Components.Single(c => c.Definition.Name == "single").Definition.Metadata["consumerID"]);
+        Assert.Equal("{appID}-group", registry.Components.Single(c => c.Definition.Name == "shared").Definition.Metadata["consumerID"]);
     }
 
     [Fact]

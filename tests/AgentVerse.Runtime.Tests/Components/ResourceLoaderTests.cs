@@ -328,6 +328,17 @@ public sealed class ResourceLoaderTests : IDisposable
         Assert.Contains("malformed YAML at line", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("duplicate key", "apiVersion: dapr.io/v1alpha1\nkind: Component\nkind: Component\n")]
+    [InlineData("tab indentation", "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n\tname: x\n")]
+    [InlineData("not a mapping", "- just\n- a list\n")]
+    public void Malformed_documents_name_the_file(string because, string yaml)
+    {
+        var ex = Assert.Throws<ComponentLoadException>(() => ResourceLoader.Parse(yaml, "odd.yaml"));
+
+        Assert.True(ex.Message.StartsWith("odd.yaml: ", StringComparison.Ordinal), because + ": " + ex.Message);
+    }
+
     public static TheoryData<string, string?, string, string> InvalidComponents => new()
     {
         {

@@ -42,6 +42,20 @@ public sealed class PostgresCluster : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        try
+        {
+            await StartAsync();
+        }
+        catch
+        {
+            // xUnit does not dispose a fixture whose initialisation failed: stop and delete what was started.
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartAsync()
+    {
         _binDirectory = FindBinaries();
         _runAsPostgresUser = Environment.UserName == "root" || Environment.IsPrivilegedProcess;
 

@@ -115,6 +115,38 @@ public sealed class InvocationTests
     }
 
     [Fact]
+    public async Task A_chunked_request_body_of_unknown_length_streams_to_the_callee()
+    {
+        await using var callee = await EchoAppAsync();
+        await using var run = await RuntimeRun.StartAsync([], new AppSpec("caller"), new AppSpec("callee", callee.Port));
+        var chunks = Enumerable.Range(0, 50).Select(i => $"chunk-{i};").ToList();
+        using var content = new ChunkedContent(chunks);
+        using var response = await run.Client("caller").PostAsync("v1.0/invoke/callee/method/echo/upload", content);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.EndsWith(string.Concat(chunks), await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("chunked", callee.To("/echo/upload").Single().Header("Transfer-Encoding"));
+    }
+
+    /// <summary>A body written in pieces with no Content-Length, so HTTP/1.1 sends it chunked.</summary>
+    private sealed class ChunkedContent(IReadOnlyList<string> chunks) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            foreach (var chunk in chunks)
+            {
+                await stream.WriteAsync(Encoding.UTF8.GetBytes(chunk));
+                await stream.FlushAsync();
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = -1;
+            return false;
+        }
+    }
+
+    [Fact]
     public async Task Invoking_a_missing_app_returns_err_direct_invoke()
     {
         await using var run = await RuntimeRun.StartAsync([], new AppSpec("caller"));

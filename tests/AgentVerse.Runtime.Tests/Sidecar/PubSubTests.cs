@@ -53,7 +53,8 @@ public sealed class PubSubTests
         Assert.Equal("publisher", ce.GetProperty("source").GetString());
         Assert.Equal("com.dapr.event.sent", ce.GetProperty("type").GetString());
         Assert.Equal("1.0", ce.GetProperty("specversion").GetString());
-        Assert.Equal("application/json", ce.GetProperty("datacontenttype").GetString());
+        // daprd copies the request's Content-Type verbatim, parameters included.
+        Assert.Equal("application/json; charset=utf-8", ce.GetProperty("datacontenttype").GetString());
         Assert.Equal("orders", ce.GetProperty("topic").GetString());
         Assert.Equal("pubsub", ce.GetProperty("pubsubname").GetString());
         Assert.True(Guid.TryParse(ce.GetProperty("id").GetString(), out _));

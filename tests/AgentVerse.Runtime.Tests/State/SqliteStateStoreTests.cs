@@ -180,6 +180,7 @@ public sealed class SqliteStateStoreTests : StateStoreContractTests
     [InlineData(new[] { "busyTimeout", "2 seconds" }, "busyTimeout")]
     [InlineData(new[] { "cleanupInterval", "1x" }, "cleanupInterval")]
     [InlineData(new[] { "disableWAL", "maybe" }, "disableWAL")]
+    [InlineData(new[] { "cleanupIntervalInSeconds", "often" }, "cleanupIntervalInSeconds")]
     public void Create_rejects_bad_metadata_naming_the_field(string[] setting, string field)
     {
         var definition = TestComponents.Definition("state.sqlite", "v1", ("connectionString", "x.db"), (setting[0], setting[1]));
@@ -204,7 +205,7 @@ public sealed class SqliteStateStoreTests : StateStoreContractTests
     public void Create_accepts_go_durations_and_case_insensitive_names()
     {
         var definition = TestComponents.Definition("state.sqlite", "v1",
-            ("CONNECTIONSTRING", "x.db"), ("timeout", "1m30s"), ("busyTimeout", "500ms"), ("cleanupInterval", "3600"), ("disableWAL", "true"));
+            ("CONNECTIONSTRING", "x.db"), ("timeout", "1m30s"), ("busyTimeout", "500ms"), ("cleanupIntervalInSeconds", "3600"), ("disableWAL", "true"));
 
         Assert.NotNull(SqliteStateStore.Create(definition, TimeProvider.System));
     }

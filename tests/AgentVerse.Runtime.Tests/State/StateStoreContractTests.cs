@@ -172,14 +172,29 @@ public abstract class StateStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_malformed_etag_is_reported_as_invalid()
+    public async Task A_malformed_etag_is_invalid_where_the_store_can_tell_and_a_conflict_otherwise()
     {
-        if (MalformedETag is not { } bad) return; // opaque ETags: anything unknown is just a mismatch
         await SetAsync("app||k", "1");
 
-        await Assert.ThrowsAsync<InvalidETagException>(() => SetAsync("app||k", "2", etag: bad));
-        await Assert.ThrowsAsync<InvalidETagException>(() => Store.DeleteAsync(new StateDeleteRequest("app||k", bad), Ct));
+        if (MalformedETag is { } bad)
+        {
+            await Assert.ThrowsAsync<InvalidETagException>(() => SetAsync("app||k", "2", etag: bad));
+            await Assert.ThrowsAsync<InvalidETagException>(() => Store.DeleteAsync(new StateDeleteRequest("app||k", bad), Ct));
+            await Assert.ThrowsAsync<InvalidETagException>(() => Store.ExecuteTransactionAsync(
+            [
+                new UpsertOperation(new StateSetRequest("app||other", Bytes("1"))),
+                new UpsertOperation(new StateSetRequest("app||k", Bytes("2"), bad)),
+            ], Ct));
+        }
+        else
+        {
+            // Opaque ETags: an unknown one is simply not the current one.
+            await Assert.ThrowsAsync<ETagMismatchException>(() => SetAsync("app||k", "2", etag: "not-an-etag"));
+            await Assert.ThrowsAsync<ETagMismatchException>(() => Store.DeleteAsync(new StateDeleteRequest("app||k", "not-an-etag"), Ct));
+        }
+
         Assert.Equal("1", Encoding.UTF8.GetString((await GetRequiredAsync("app||k")).Value.Span));
+        Assert.Null(await Store.GetAsync("app||other", Ct));
     }
 
     [Fact]
@@ -221,6 +236,28 @@ public abstract class StateStoreContractTests : IAsyncLifetime
 
         var entry = await GetRequiredAsync("app||k");
         Assert.Null(entry.ExpiresAt);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public async Task A_ttl_of_zero_or_less_means_no_expiry(int seconds)
+    {
+        await SetAsync("app||k", "1", ttl: TimeSpan.FromSeconds(seconds));
+        Time.Advance(TimeSpan.FromDays(1));
+
+        Assert.Null((await GetRequiredAsync("app||k")).ExpiresAt);
+    }
+
+    [Fact]
+    public async Task Ttl_applies_inside_transactions()
+    {
+        await Store.ExecuteTransactionAsync([new UpsertOperation(new StateSetRequest("app||k", Bytes("1"), Ttl: TimeSpan.FromSeconds(1)))], Ct);
+        Assert.NotNull((await GetRequiredAsync("app||k")).ExpiresAt);
+
+        Time.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Null(await Store.GetAsync("app||k", Ct));
     }
 
     [Fact]

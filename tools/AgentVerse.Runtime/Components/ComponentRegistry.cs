@@ -20,6 +20,7 @@ public sealed record LoadedComponent(ComponentDefinition Definition, object Inst
 /// <summary>
 /// Every component and subscription of a run, loaded once from the union of the apps' resources paths
 /// so that apps sharing a path share one instance (one SQLite file, one in-memory broker).
+/// <c>pubsub.in-memory</c> components are shared further: every path's component of the same name is one broker.
 /// </summary>
 /// <remarks>
 /// Start-up order follows daprd's dependencies: secret stores first (a store may itself take secrets from another
@@ -144,7 +145,14 @@ public sealed class ComponentRegistry : IAsyncDisposable
         try
         {
             definition = await ResolveSecretsAsync(definition, resourcesPath, loaded, cancellationToken);
-            var instance = await CreateInstanceAsync(manifest with { Definition = definition }, timeProvider, loggerFactory, cancellationToken);
+            definition = ApplyAppTemplates(definition, logger);
+            // One in-memory broker per component name across resources paths: apps that each declare the same
+            // pubsub.in-memory component in their own directory reach each other, as through a shared Redis.
+            var shared = definition.Type == "pubsub.in-memory"
+                ? loaded.FirstOrDefault(c => c.Definition.Type == definition.Type && c.Definition.Name == definition.Name)
+                : null;
+            var instance = shared?.Instance
+                ?? await CreateInstanceAsync(manifest with { Definition = definition }, timeProvider, loggerFactory, cancellationToken);
             logger.LogInformation("Component {Component} ({Type}/{Version}) loaded from {File}", definition.Name, definition.Type, definition.Version, definition.SourceFile);
             return new LoadedComponent(definition, instance, resourcesPath);
         }
@@ -202,6 +210,25 @@ public sealed class ComponentRegistry : IAsyncDisposable
             metadata[item] = value;
         }
         return definition with { Metadata = metadata, SecretRefs = new Dictionary<string, SecretKeyRef>() };
+    }
+
+    // daprd resolves {appID}/{namespace} per sidecar, but here one instance serves every app that sees the component.
+    // A component scoped to a single app can only ever serve that app, so resolve for it; otherwise the tags stay
+    // literal (the sidecar can still resolve them per app with ResourceLoader.ApplyAppTemplates).
+    private static ComponentDefinition ApplyAppTemplates(ComponentDefinition definition, ILogger logger)
+    {
+        if (!definition.Metadata.Values.Any(v => v.Contains("{appID}", StringComparison.Ordinal) || v.Contains("{namespace}", StringComparison.Ordinal)))
+        {
+            return definition;
+        }
+        if (definition.Scopes.Count == 1)
+        {
+            return ResourceLoader.ApplyAppTemplates(definition, definition.Scopes[0]);
+        }
+        logger.LogWarning(
+            "Component {Component} in {File} uses {{appID}} or {{namespace}} but is shared by several apps; the instance keeps them literal. Scope it to one app to resolve them",
+            definition.Name, definition.SourceFile);
+        return definition;
     }
 
     // The store from the same resources path wins; otherwise a store of that name from any other path.
@@ -265,8 +292,13 @@ public sealed class ComponentRegistry : IAsyncDisposable
     private static async ValueTask DisposeAllAsync(IEnumerable<LoadedComponent> components, ILogger logger)
     {
         // Reverse creation order: dependents go before the secret stores they were built from.
+        var disposed = new HashSet<object>(ReferenceEqualityComparer.Instance);
         foreach (var c in components.Reverse())
         {
+            if (!disposed.Add(c.Instance))
+            {
+                continue; // a broker shared by several resources paths
+            }
             try
             {
                 switch (c.Instance)

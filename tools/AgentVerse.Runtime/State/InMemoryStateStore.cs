@@ -117,8 +117,9 @@ public sealed class InMemoryStateStore : IStateStore
         _items.TryGetValue(key, out var item) && !item.IsExpired(now) ? item : null;
 
     private static Item NewItem(StateSetRequest request, DateTimeOffset now) =>
-        // Copy the bytes: the caller may reuse its buffer after the call returns.
-        new(request.Value.ToArray(), Guid.NewGuid().ToString(), request.Ttl is { } ttl ? now + ttl : null);
+        // Copy the bytes: the caller may reuse its buffer after the call returns. A TTL of zero or less means
+        // no expiry, as components-contrib treats ttlInSeconds <= 0.
+        new(request.Value.ToArray(), Guid.NewGuid().ToString(), request.Ttl is { } ttl && ttl > TimeSpan.Zero ? now + ttl : null);
 
     private static void CheckSet(StateSetRequest request, Item? current)
     {

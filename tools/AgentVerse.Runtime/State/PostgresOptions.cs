@@ -23,7 +23,7 @@ internal sealed record PostgresOptions(
             _ => throw definition.Invalid("version", $"'{definition.Version}' is not a state.postgresql version (use v1 or v2)"),
         };
 
-        var timeout = definition.GetDuration("timeout", TimeSpan.FromSeconds(20));
+        var timeout = definition.GetDuration("timeout", TimeSpan.FromSeconds(20), "timeoutInSeconds");
         if (timeout <= TimeSpan.Zero) throw definition.Invalid("timeout", "must be greater than zero");
 
         string stateTable;
@@ -63,7 +63,7 @@ internal sealed record PostgresOptions(
             stateTable,
             metadataTable,
             // 0 or negative disables the periodic sweep; reads ignore expired rows either way.
-            definition.GetDuration("cleanupInterval", TimeSpan.FromHours(1)));
+            definition.GetDuration("cleanupInterval", TimeSpan.FromHours(1), "cleanupIntervalInSeconds"));
     }
 
     private static string ValidatePrefixedTable(ComponentDefinition definition, string field, string tableName)

@@ -23,6 +23,7 @@ public sealed class PostgresStateStore : IStateStore
     private NpgsqlDataSource? _dataSource;
     private ITimer? _cleanupTimer;
     private int _cleanupRunning;
+    private bool _disposed;
 
     private PostgresStateStore(PostgresOptions options, TimeProvider timeProvider)
     {
@@ -43,6 +44,7 @@ public sealed class PostgresStateStore : IStateStore
 
     public async Task InitAsync(CancellationToken cancellationToken)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (_dataSource is not null) return;
         var dataSource = NpgsqlDataSource.Create(_options.ConnectionString);
         try
@@ -124,13 +126,20 @@ public sealed class PostgresStateStore : IStateStore
 
     public async ValueTask DisposeAsync()
     {
+        _disposed = true;
         if (_cleanupTimer is not null) await _cleanupTimer.DisposeAsync();
         if (_dataSource is not null) await _dataSource.DisposeAsync();
         _dataSource = null;
     }
 
-    private NpgsqlDataSource DataSource =>
-        _dataSource ?? throw new InvalidOperationException("the PostgreSQL state store is not initialised (call InitAsync)");
+    private NpgsqlDataSource DataSource
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _dataSource ?? throw new InvalidOperationException("the PostgreSQL state store is not initialised (call InitAsync)");
+        }
+    }
 
     private DateTimeOffset Now() => _timeProvider.GetUtcNow().ToUniversalTime();
 
@@ -138,7 +147,8 @@ public sealed class PostgresStateStore : IStateStore
     {
         var etag = ParseETag(request.Key, request.ETag);
         var now = Now();
-        object? expiration = request.Ttl is { } ttl ? now + ttl : DBNull.Value;
+        // A TTL of zero or less means no expiry, as components-contrib treats ttlInSeconds <= 0.
+        object expiration = request.Ttl is { } ttl && ttl > TimeSpan.Zero ? now + ttl : DBNull.Value;
 
         var sql = etag is not null ? _sql.UpdateWithETag : request.FirstWrite ? _sql.InsertIfAbsent : _sql.Upsert;
         await using var command = new NpgsqlCommand(sql, connection, transaction);

@@ -20,7 +20,7 @@ internal sealed record SqliteOptions(
         var raw = definition.GetString("connectionString", "url")
             ?? throw definition.Invalid("connectionString", "missing: set it to a database file path (e.g. data.db), a file: URI, or :memory:");
 
-        var timeout = definition.GetDuration("timeout", TimeSpan.FromSeconds(20));
+        var timeout = definition.GetDuration("timeout", TimeSpan.FromSeconds(20), "timeoutInSeconds");
         if (timeout <= TimeSpan.Zero) throw definition.Invalid("timeout", "must be greater than zero");
         var busyTimeout = definition.GetDuration("busyTimeout", TimeSpan.FromSeconds(2));
         if (busyTimeout < TimeSpan.Zero) throw definition.Invalid("busyTimeout", "must not be negative");
@@ -49,7 +49,7 @@ internal sealed record SqliteOptions(
             table,
             metadataTable,
             // 0 or negative disables the periodic sweep; reads ignore expired rows either way.
-            definition.GetDuration("cleanupInterval", TimeSpan.Zero));
+            definition.GetDuration("cleanupInterval", TimeSpan.Zero, "cleanupIntervalInSeconds"));
     }
 
     /// <summary>

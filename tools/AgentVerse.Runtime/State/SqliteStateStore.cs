@@ -87,7 +87,7 @@ public sealed class SqliteStateStore : IStateStore
         if (_options.IsMemory)
         {
             // A private in-memory database exists only on the writer connection.
-            return await WithWriterAsync(s => Task.FromResult(ReadEntry(s.Get, key)), cancellationToken);
+            return await WithWriterAsync(s => ReadEntry(s.Get, key), cancellationToken);
         }
 
         var reader = RentReader();
@@ -104,21 +104,13 @@ public sealed class SqliteStateStore : IStateStore
     public Task SetAsync(StateSetRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return WithWriterAsync(s =>
-        {
-            ApplySet(s, request);
-            return Task.FromResult(true);
-        }, cancellationToken);
+        return WithWriterAsync(s => ApplySet(s, request), cancellationToken);
     }
 
     public Task DeleteAsync(StateDeleteRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return WithWriterAsync(s =>
-        {
-            ApplyDelete(s, request);
-            return Task.FromResult(true);
-        }, cancellationToken);
+        return WithWriterAsync(s => ApplyDelete(s, request), cancellationToken);
     }
 
     public Task ExecuteTransactionAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken)
@@ -147,7 +139,6 @@ public sealed class SqliteStateStore : IStateStore
             {
                 s.Enlist(null);
             }
-            return Task.FromResult(true);
         }, cancellationToken);
     }
 
@@ -172,7 +163,15 @@ public sealed class SqliteStateStore : IStateStore
         while (_idleReaders.TryTake(out var reader)) reader.Dispose();
     }
 
-    private async Task<T> WithWriterAsync<T>(Func<Statements, Task<T>> action, CancellationToken cancellationToken)
+    private async Task WithWriterAsync(Action<Statements> action, CancellationToken cancellationToken) =>
+        await WithWriterAsync(s =>
+        {
+            action(s);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Runs <paramref name="action"/> with exclusive use of the writer connection, waiting at most the component's timeout.</summary>
+    private async Task<T> WithWriterAsync<T>(Func<Statements, T> action, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.Timeout);
@@ -189,7 +188,7 @@ public sealed class SqliteStateStore : IStateStore
         {
             ObjectDisposedException.ThrowIf(_disposed != 0, this);
             var statements = _statements ?? throw new InvalidOperationException("the SQLite state store is not initialised (call InitAsync)");
-            return await action(statements);
+            return action(statements);
         }
         finally
         {
@@ -201,7 +200,8 @@ public sealed class SqliteStateStore : IStateStore
     {
         var now = _timeProvider.GetUtcNow();
         var (text, isBinary) = Encode(request.Value.Span);
-        var expiration = request.Ttl is { } ttl ? Timestamp(now + ttl) : null;
+        // A TTL of zero or less means no expiry, as components-contrib treats ttlInSeconds <= 0.
+        var expiration = request.Ttl is { } ttl && ttl > TimeSpan.Zero ? Timestamp(now + ttl) : null;
         var etag = Guid.NewGuid().ToString();
 
         int affected;
@@ -253,11 +253,9 @@ public sealed class SqliteStateStore : IStateStore
     {
         try
         {
-            await WithWriterAsync(s =>
-            {
-                Statements.Run(s.DeleteExpired, null, null, false, null, Timestamp(_timeProvider.GetUtcNow()), null, null);
-                return Task.FromResult(true);
-            }, CancellationToken.None);
+            await WithWriterAsync(
+                s => Statements.Run(s.DeleteExpired, null, null, false, null, Timestamp(_timeProvider.GetUtcNow()), null, null),
+                CancellationToken.None);
         }
         catch (ObjectDisposedException)
         {
@@ -311,8 +309,17 @@ public sealed class SqliteStateStore : IStateStore
 
     private void ReturnReader(Reader reader)
     {
-        if (_disposed == 0 && _idleReaders.Count < MaxIdleReaders) _idleReaders.Add(reader);
-        else reader.Dispose();
+        if (_disposed != 0 || _idleReaders.Count >= MaxIdleReaders)
+        {
+            reader.Dispose();
+            return;
+        }
+        _idleReaders.Add(reader);
+        // DisposeAsync may have drained the bag just before the Add: do not leave a connection holding the file open.
+        if (_disposed != 0)
+        {
+            while (_idleReaders.TryTake(out var idle)) idle.Dispose();
+        }
     }
 
     private static (string Text, bool IsBinary) Encode(ReadOnlySpan<byte> value) =>

@@ -17,9 +17,15 @@ internal static partial class StateStoreMetadata
         return null;
     }
 
-    public static TimeSpan GetDuration(this ComponentDefinition definition, string field, TimeSpan defaultValue)
+    /// <param name="alias">an older name components-contrib still accepts (e.g. <c>timeoutInSeconds</c>)</param>
+    public static TimeSpan GetDuration(this ComponentDefinition definition, string field, TimeSpan defaultValue, string? alias = null)
     {
         var text = definition.Get(field);
+        if (string.IsNullOrWhiteSpace(text) && alias is not null && !string.IsNullOrWhiteSpace(definition.Get(alias)))
+        {
+            field = alias;
+            text = definition.Get(alias);
+        }
         if (string.IsNullOrWhiteSpace(text)) return defaultValue;
         if (!GoDuration.TryParse(text, out var value))
             throw definition.Invalid(field, $"'{text}' is not a duration (use Go syntax such as 500ms, 20s, 1h30m, or a number of seconds)");
