@@ -31,6 +31,7 @@ public sealed class RunFilesTests
         Assert.Equal(Enumerable.Range(3500, 8), apps.Select(a => a.DaprHttpPort));
         Assert.Equal(Enumerable.Range(50001, 8), apps.Select(a => a.DaprGrpcPort));
         Assert.All(apps, a => Assert.Equal([Path.Combine(RepoPaths.Root, "components", "local")], a.ResourcesPaths));
+        Assert.All(apps, a => Assert.True(a.EnableAppHealthCheck && a.AppHealthCheckPath == "/healthz", $"{a.AppId} is probed on /healthz"));
         Assert.All(apps, a =>
         {
             // Each command starts the dll its own project builds into bin/Debug, from the project directory.

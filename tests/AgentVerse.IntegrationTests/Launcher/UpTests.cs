@@ -19,8 +19,9 @@ public sealed class UpTests
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         foreach (var app in apps)
         {
-            // Any HTTP answer proves the service runs where dapr.yaml says; its endpoints are its own tests' business.
+            // dapr.yaml has the launcher probe /healthz before it calls an app ready, so it must answer now.
             using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{app.AppPort}/healthz"));
+            Assert.True(response.IsSuccessStatusCode, $"{app.AppId} /healthz answered {(int)response.StatusCode}");
             Assert.Contains($"agentverse: {app.AppId} ready at http://127.0.0.1:{app.AppPort} (sidecar http {app.DaprHttpPort}, grpc {app.DaprGrpcPort})", cli.Output, StringComparison.Ordinal);
         }
 
