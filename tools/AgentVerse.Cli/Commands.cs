@@ -72,7 +72,7 @@ internal static class Commands
         {
             if (statuses.FirstOrDefault(s => s.App.AppId == "gateway") is { App.AppPort: { } port } gateway)
             {
-                Console.WriteLine($"agentverse: AgentVerse is up: gateway at http://{gateway.App.AppChannelAddress}:{port} (health: /health)");
+                Console.WriteLine($"agentverse: AgentVerse is up: gateway at http://{gateway.App.AppChannelAddress}:{port}");
             }
         });
     }
