@@ -267,6 +267,20 @@ public sealed class InMemoryPubSubTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Handlers_do_not_inherit_the_subscribers_async_locals()
+    {
+        var local = new AsyncLocal<string?>();
+        var seen = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        local.Value = "subscriber's request";
+        await using var sub = _broker.Subscribe("orders", "app", (m, ct) => { seen.TrySetResult(local.Value); return Task.CompletedTask; });
+        local.Value = null;
+
+        await PublishAsync("orders", 1);
+
+        Assert.Null(await seen.Task.WaitAsync(Patience));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Disposing_the_broker_stops_everything_and_refuses_further_use()
     {
         var broker = new InMemoryPubSub();
