@@ -55,7 +55,10 @@ internal sealed class ActorHost : IAsyncDisposable
 
     public ActorReminders Reminders { get; }
 
-    /// <summary>Bounds waiting for the turn plus the app's reply; daprd's default actor call budget is of the same order.</summary>
+    /// <summary>Bounds waiting for the actor's turn: a call stuck behind a deadlocked chain (no reentrancy) fails instead of hanging.</summary>
+    public TimeSpan TurnTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Bounds the app's reply to one actor callback.</summary>
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     public IEnumerable<(string Type, int Count)> ActiveCounts =>
@@ -107,7 +110,7 @@ internal sealed class ActorHost : IAsyncDisposable
         // daprd reuses the caller's reentrancy id or starts a new chain; without reentrancy there is none.
         var reentrancyId = settings.ReentrancyEnabled ? call.ReentrancyId ?? Guid.NewGuid().ToString() : null;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
-        timeout.CancelAfter(CallTimeout);
+        timeout.CancelAfter(TurnTimeout);
 
         ActiveActor actor;
         try
@@ -126,11 +129,12 @@ internal sealed class ActorHost : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"timed out after {CallTimeout} waiting for the turn of actor {call.ActorType}/{call.ActorId}");
+            throw new TimeoutException($"timed out after {TurnTimeout} waiting for the turn of actor {call.ActorType}/{call.ActorId}");
         }
 
         try
         {
+            timeout.CancelAfter(CallTimeout);
             actor.LastUsed = _time.GetUtcNow();
             return await SendAsync(HttpMethod.Put, call, reentrancyId, timeout.Token);
         }
