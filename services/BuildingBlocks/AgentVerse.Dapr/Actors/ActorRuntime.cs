@@ -57,7 +57,7 @@ internal sealed class ActorRuntime
         {
             using var buffer = new MemoryStream();
             await body.CopyToAsync(buffer, cancellationToken);
-            argument = buffer.Length == 0 ? null : JsonSerializer.Deserialize(buffer.ToArray(), argumentType, Options.JsonSerializerOptions);
+            argument = buffer.Length == 0 ? null : DeserializeArgument(buffer.ToArray(), argumentType);
         }
         return await RunTurnAsync(actorType, actorId, reentrancyId, async actor =>
         {
@@ -65,6 +65,26 @@ internal sealed class ActorRuntime
             return target.Result is null ? [] : JsonSerializer.SerializeToUtf8Bytes(result, target.Result, Options.JsonSerializerOptions);
         });
     }
+
+    // The Dapr JavaScript SDK's proxies send the argument list as a JSON array ([5] for f(5)); a method taking
+    // one non-collection argument accepts that shape too, so JS clients can call .NET actors.
+    private object? DeserializeArgument(byte[] body, Type argumentType)
+    {
+        if (body.AsSpan().TrimStart(" \t\r\n"u8) is [(byte)'[', ..] && !IsCollection(argumentType))
+        {
+            using var document = JsonDocument.Parse(body);
+            if (document.RootElement.GetArrayLength() <= 1)
+            {
+                return document.RootElement.GetArrayLength() == 0
+                    ? null
+                    : document.RootElement[0].Deserialize(argumentType, Options.JsonSerializerOptions);
+            }
+        }
+        return JsonSerializer.Deserialize(body, argumentType, Options.JsonSerializerOptions);
+    }
+
+    private static bool IsCollection(Type type) =>
+        type != typeof(string) && (type.IsArray || typeof(System.Collections.IEnumerable).IsAssignableFrom(type) || type == typeof(JsonElement) || type == typeof(object));
 
     /// <summary><c>PUT .../method/remind/{name}</c>: <c>{"data","dueTime","period"}</c>.</summary>
     public async Task<(int Status, byte[] Body)> ReceiveReminderAsync(string actorType, string actorId, string name, Stream body, CancellationToken cancellationToken)
