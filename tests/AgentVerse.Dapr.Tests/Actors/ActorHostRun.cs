@@ -104,10 +104,13 @@ public sealed class ActorHostRun : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static async Task EventuallyAsync(Func<bool> condition, double seconds = 10)
+    public static Task EventuallyAsync(Func<bool> condition, double seconds = 10) =>
+        EventuallyAsync(() => Task.FromResult(condition()), seconds);
+
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, double seconds = 10)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!condition())
+        while (!await condition())
         {
             Assert.True(DateTime.UtcNow < deadline, $"condition not met within {seconds}s");
             await Task.Delay(20);

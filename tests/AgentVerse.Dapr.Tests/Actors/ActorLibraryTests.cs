@@ -68,7 +68,7 @@ public sealed class ActorLibraryTests
         var counter = ActorProxy.Create<ICounterActor>(new ActorId("reminded"), "CounterActor", run.ProxyOptions);
 
         await counter.RemindMeAsync("ping");
-        await ActorHostRun.EventuallyAsync(() => counter.SnapshotAsync(CancellationToken.None).Result.Events.Count >= 2);
+        await ActorHostRun.EventuallyAsync(async () => (await counter.SnapshotAsync(CancellationToken.None)).Events.Count >= 2);
         await Task.Delay(600);
 
         var events = (await counter.SnapshotAsync(CancellationToken.None)).Events;
@@ -84,7 +84,7 @@ public sealed class ActorLibraryTests
         var counter = ActorProxy.Create<ICounterActor>(new ActorId("ticking"), "CounterActor", run.ProxyOptions);
 
         await counter.StartTickingAsync();
-        await ActorHostRun.EventuallyAsync(() => counter.SnapshotAsync(CancellationToken.None).Result.Events.Count >= 3);
+        await ActorHostRun.EventuallyAsync(async () => (await counter.SnapshotAsync(CancellationToken.None)).Events.Count >= 3);
         await counter.StopTickingAsync();
         await Task.Delay(200);
         var stopped = (await counter.SnapshotAsync(CancellationToken.None)).Events.Count;

@@ -90,16 +90,11 @@ public sealed class JsActorInteropTests
 
             // A reminder registered by the JS actor (its Go-duration dueTime) fires back into it with its data.
             await actor.InvokeMethodAsync<string[]>("remindMe", ["wake"]);
-            JsonElement reminders = default;
-            await ActorHostRun.EventuallyAsync(() =>
-            {
-                reminders = actor.InvokeMethodAsync<JsonElement>("reminders").Result;
-                return reminders.GetArrayLength() > 0;
-            });
+            await ActorHostRun.EventuallyAsync(async () => (await actor.InvokeMethodAsync<JsonElement>("reminders")).GetArrayLength() > 0);
             // One-shot: it fired once. (JS SDK 3.18 hands object data to receiveReminder as "[object Object]":
             // its BufferSerializer expects a Buffer, so only the firing itself is checked here.)
             await Task.Delay(300);
-            Assert.Equal(1, actor.InvokeMethodAsync<JsonElement>("reminders").Result.GetArrayLength());
+            Assert.Equal(1, (await actor.InvokeMethodAsync<JsonElement>("reminders")).GetArrayLength());
         }
         catch (Exception e) when (e is not Xunit.Sdk.XunitException)
         {
