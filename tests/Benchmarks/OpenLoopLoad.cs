@@ -28,32 +28,40 @@ internal static class OpenLoopLoad
         var clock = Stopwatch.StartNew();
         var start = clock.ElapsedTicks;
 
-        for (var i = 0; i < total; i++)
+        // A dedicated thread keeps the schedule: Thread.Sleep(1) wakes within about a millisecond on Linux,
+        // tighter than the timer queue behind Task.Delay, and unlike spinning it leaves the CPU to the system under test.
+        var scheduler = new Thread(() =>
         {
-            var scheduled = start + (long)(i * interval);
-            // Sleep while the next slot is more than ~2 ms away, then yield: timer granularity is about 1 ms.
-            while (scheduled - clock.ElapsedTicks > Stopwatch.Frequency / 500)
+            var next = 0;
+            while (next < total)
             {
-                await Task.Delay(1);
-            }
-            while (clock.ElapsedTicks < scheduled)
-            {
-                Thread.Yield();
-            }
-            var index = i;
-            calls[i] = Task.Run(async () =>
-            {
-                try
+                var now = clock.ElapsedTicks;
+                while (next < total && start + (long)(next * interval) <= now)
                 {
-                    await call(index);
+                    var index = next;
+                    var scheduled = start + (long)(index * interval);
+                    calls[index] = Task.Run(() => MeasureAsync(index, scheduled));
+                    next++;
                 }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException)
-                {
-                    Interlocked.Increment(ref failed);
-                }
-                latencies[index] = (clock.ElapsedTicks - scheduled) * 1000.0 / Stopwatch.Frequency;
-            });
+                Thread.Sleep(1);
+            }
+        }) { IsBackground = true, Name = "open-loop scheduler" };
+        scheduler.Start();
+        await Task.Run(scheduler.Join);
+
+        async Task MeasureAsync(int index, long scheduled)
+        {
+            try
+            {
+                await call(index);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException)
+            {
+                Interlocked.Increment(ref failed);
+            }
+            latencies[index] = (clock.ElapsedTicks - scheduled) * 1000.0 / Stopwatch.Frequency;
         }
+
         await Task.WhenAll(calls);
         var seconds = (clock.ElapsedTicks - start) / (double)Stopwatch.Frequency;
         Array.Sort(latencies);
