@@ -90,7 +90,7 @@ internal sealed class ActorAppConfig
 
     private static TimeSpan? Duration(JsonElement element, string property) =>
         element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String
-        && State.GoDuration.TryParse(value.GetString(), out var duration) && duration > TimeSpan.Zero
+        && GoDuration.TryParse(value.GetString(), out var duration) && duration > TimeSpan.Zero
             ? duration
             : null;
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using AgentVerse.Runtime.State;
 
 namespace AgentVerse.Runtime.Actors;
 
@@ -129,11 +128,6 @@ internal static partial class ActorTime
             var seconds = match.Groups["s"].Success ? double.Parse(match.Groups["s"].Value, CultureInfo.InvariantCulture) : 0;
             time = TimeSpan.FromHours(Int(match, "h")) + TimeSpan.FromMinutes(Int(match, "mi")) + TimeSpan.FromSeconds(seconds);
             return true;
-        }
-        // A bare integer is seconds in GoDuration (component metadata); actor APIs do not accept it.
-        if (long.TryParse(trimmed, NumberStyles.Integer, CultureInfo.InvariantCulture, out var bare) && bare != 0)
-        {
-            return false;
         }
         return GoDuration.TryParse(trimmed, out time);
     }
