@@ -204,6 +204,14 @@ public sealed class ActorRuntimeTests
         {
             Assert.Equal(owner, await run.Client("second").GetStringAsync($"v1.0/actors/Shared/{id}/method/who"));
         }
+
+        // Actor state belongs to the owning host: the other host's sidecar refuses it, as daprd does.
+        var ownedBySecond = owners.First(o => o.Value == "second").Key;
+        using var missing = await run.Client("first").GetAsync($"v1.0/actors/Shared/{ownedBySecond}/state/k");
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+        Assert.Contains("ERR_ACTOR_INSTANCE_MISSING", await missing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var owned = await run.Client("second").GetAsync($"v1.0/actors/Shared/{ownedBySecond}/state/k");
+        Assert.Equal(HttpStatusCode.NoContent, owned.StatusCode);
     }
 
     [Fact]
