@@ -110,41 +110,46 @@ internal class TypedActorProxy : DispatchProxy
 {
     private static readonly MethodInfo CastMethod = typeof(TypedActorProxy).GetMethod(nameof(CastAsync), BindingFlags.NonPublic | BindingFlags.Static)!;
 
+    // Reflection over an interface method is the same on every call: do it once per method.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<MethodInfo, CallShape> Shapes = new();
+
     internal ActorProxy Target { get; set; } = null!;
 
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
     {
         ArgumentNullException.ThrowIfNull(targetMethod);
         args ??= [];
-        var parameters = targetMethod.GetParameters();
-        var cancellationToken = CancellationToken.None;
-        var payload = parameters.Where(p => p.ParameterType != typeof(CancellationToken)).ToList();
-        for (var i = 0; i < parameters.Length; i++)
-        {
-            if (parameters[i].ParameterType == typeof(CancellationToken))
-            {
-                cancellationToken = (CancellationToken)args[i]!;
-            }
-        }
-        if (payload.Count > 1)
-        {
-            throw new NotSupportedException($"actor method {targetMethod.Name} takes {payload.Count} arguments; actor methods take at most one");
-        }
-        var argument = payload.Count == 1 ? args[payload[0].Position] : null;
-        var argumentType = payload.Count == 1 ? payload[0].ParameterType : null;
+        var shape = Shapes.GetOrAdd(targetMethod, CallShape.Of);
+        var cancellationToken = shape.CancellationTokenIndex is int c ? (CancellationToken)args[c]! : CancellationToken.None;
+        var argument = shape.ArgumentIndex is int a ? args[a] : null;
+        var call = Target.InvokeAsync(targetMethod.Name, argument, shape.ArgumentType, shape.ResultType, cancellationToken);
+        return shape.Cast is null ? call : shape.Cast(call);
+    }
 
-        var returnType = targetMethod.ReturnType;
-        if (returnType == typeof(Task))
+    private sealed record CallShape(int? ArgumentIndex, Type? ArgumentType, int? CancellationTokenIndex, Type? ResultType, Func<Task<object?>, object>? Cast)
+    {
+        public static CallShape Of(MethodInfo method)
         {
-            return Target.InvokeAsync(targetMethod.Name, argument, argumentType, null, cancellationToken);
+            var parameters = method.GetParameters();
+            var payload = parameters.Where(p => p.ParameterType != typeof(CancellationToken)).ToList();
+            if (payload.Count > 1)
+            {
+                throw new NotSupportedException($"actor method {method.Name} takes {payload.Count} arguments; actor methods take at most one");
+            }
+            var token = parameters.FirstOrDefault(p => p.ParameterType == typeof(CancellationToken))?.Position;
+            var returnType = method.ReturnType;
+            if (returnType == typeof(Task))
+            {
+                return new CallShape(payload.FirstOrDefault()?.Position, payload.FirstOrDefault()?.ParameterType, token, null, null);
+            }
+            if (returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(Task<>))
+            {
+                var resultType = returnType.GetGenericArguments()[0];
+                var cast = CastMethod.MakeGenericMethod(resultType).CreateDelegate<Func<Task<object?>, object>>();
+                return new CallShape(payload.FirstOrDefault()?.Position, payload.FirstOrDefault()?.ParameterType, token, resultType, cast);
+            }
+            throw new NotSupportedException($"actor method {method.Name} must return Task or Task<T>");
         }
-        if (returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(Task<>))
-        {
-            var resultType = returnType.GetGenericArguments()[0];
-            var call = Target.InvokeAsync(targetMethod.Name, argument, argumentType, resultType, cancellationToken);
-            return CastMethod.MakeGenericMethod(resultType).Invoke(null, [call]);
-        }
-        throw new NotSupportedException($"actor method {targetMethod.Name} must return Task or Task<T>");
     }
 
     private static async Task<T> CastAsync<T>(Task<object?> call) => await call is T result ? result : default!;

@@ -223,10 +223,12 @@ internal sealed class ActorRuntime
     {
         private readonly MethodInfo _method;
         private readonly PropertyInfo? _taskResult;
+        private readonly bool[] _isCancellationToken;
 
         public ActorMethod(MethodInfo method)
         {
             _method = method;
+            _isCancellationToken = [.. method.GetParameters().Select(p => p.ParameterType == typeof(CancellationToken))];
             var parameters = method.GetParameters().Where(p => p.ParameterType != typeof(CancellationToken)).ToList();
             if (parameters.Count > 1)
             {
@@ -249,9 +251,11 @@ internal sealed class ActorRuntime
 
         public async Task<object?> InvokeAsync(Actor actor, object? argument, CancellationToken cancellationToken)
         {
-            var arguments = _method.GetParameters()
-                .Select(p => p.ParameterType == typeof(CancellationToken) ? cancellationToken : argument)
-                .ToArray();
+            var arguments = new object?[_isCancellationToken.Length];
+            for (var i = 0; i < arguments.Length; i++)
+            {
+                arguments[i] = _isCancellationToken[i] ? cancellationToken : argument;
+            }
             var task = (Task)_method.Invoke(actor, arguments)!;
             await task;
             return _taskResult?.GetValue(task);
