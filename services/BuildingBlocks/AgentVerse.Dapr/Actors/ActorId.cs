@@ -39,7 +39,7 @@ public interface IRemindable
 }
 
 /// <summary>A failed actor call: the sidecar's status, its Dapr error code and message.</summary>
-public sealed class ActorInvocationException : Exception
+public sealed class ActorInvocationException : DaprException
 {
     /// <summary>Creates the exception.</summary>
     public ActorInvocationException(int statusCode, string? errorCode, string message) : base(message)

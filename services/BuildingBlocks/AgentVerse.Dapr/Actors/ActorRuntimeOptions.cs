@@ -70,8 +70,5 @@ public sealed class ActorProxyOptions
     /// <summary>Bounds each call; default 60 s.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
-    internal static Uri DefaultEndpoint() =>
-        Environment.GetEnvironmentVariable("DAPR_HTTP_ENDPOINT") is { Length: > 0 } endpoint
-            ? new Uri(endpoint)
-            : new Uri("http://127.0.0.1:" + (Environment.GetEnvironmentVariable("DAPR_HTTP_PORT") is { Length: > 0 } port ? port : "3500"));
+    internal static Uri DefaultEndpoint() => DaprClientOptions.GetDefaultHttpEndpoint();
 }
