@@ -83,6 +83,24 @@ public sealed class ActorRemindersTests
     }
 
     [Fact]
+    public async Task A_recurring_reminder_stops_at_its_ttl()
+    {
+        var fired = new ConcurrentQueue<DateTime>();
+        await using var app = await ActorApp.StartAsync(ActorApp.Config("Alarm"), (_, _) =>
+        {
+            fired.Enqueue(DateTime.UtcNow);
+            return Task.FromResult(Results.Ok());
+        });
+        await using var run = await RuntimeRun.StartAsync([ActorRuntimeTests.ActorStore], new AppSpec("host", app.Port));
+
+        using var create = await run.Client("host").PostAsync("v1.0/actors/Alarm/a1/reminders/brief", Json("""{"dueTime":"0s","period":"200ms","ttl":"PT0.5S"}"""));
+        Assert.Equal(HttpStatusCode.NoContent, create.StatusCode);
+        await Task.Delay(1200);
+        Assert.InRange(fired.Count, 2, 3); // at 0, 200 and maybe 400 ms; never after 500 ms
+        Assert.Equal("{}", await run.Client("host").GetStringAsync("v1.0/actors/Alarm/a1/reminders/brief"));
+    }
+
+    [Fact]
     public async Task Reminder_requests_are_validated_and_only_accepted_by_a_hosting_sidecar()
     {
         await using var app = await ActorApp.StartAsync(ActorApp.Config("Alarm"), (_, _) => Task.FromResult(Results.Ok()));

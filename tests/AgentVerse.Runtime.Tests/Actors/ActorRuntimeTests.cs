@@ -309,4 +309,17 @@ public sealed class ActorRuntimeTests
         using var after = JsonDocument.Parse(await run.Client("host").GetStringAsync("v1.0/metadata"));
         Assert.Equal(0, after.RootElement.GetProperty("actors").EnumerateArray().Single().GetProperty("count").GetInt32());
     }
+
+    [Fact]
+    public async Task Stopping_the_runtime_deactivates_the_active_actors()
+    {
+        await using var app = await ActorApp.StartAsync(ActorApp.Config("Busy"), (_, _) => Task.FromResult(Results.Ok()));
+        await using (var run = await RuntimeRun.StartAsync([ActorStore], new AppSpec("host", app.Port)))
+        {
+            await run.Client("host").PutAsync("v1.0/actors/Busy/b1/method/work", Json("{}"));
+            await run.Client("host").PutAsync("v1.0/actors/Busy/b2/method/work", Json("{}"));
+            Assert.Empty(app.Deactivated);
+        }
+        Assert.Equal([("Busy", "b1"), ("Busy", "b2")], app.Deactivated.OrderBy(a => a.Id, StringComparer.Ordinal));
+    }
 }

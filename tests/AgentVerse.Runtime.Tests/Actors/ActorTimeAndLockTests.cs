@@ -53,17 +53,16 @@ public sealed class ActorTimeAndLockTests
         var turnLock = new ActorTurnLock();
         await turnLock.AcquireAsync(null, 32, CancellationToken.None);
         var order = new List<int>();
-        var waiters = Enumerable.Range(0, 5).Select(async i =>
+        // Each AcquireAsync queues its waiter before returning, so the loop fixes the arrival order.
+        var waiters = Enumerable.Range(0, 5).Select(i => turnLock.AcquireAsync(null, 32, CancellationToken.None).ContinueWith(_ =>
         {
-            await Task.Delay(i * 20);
-            await turnLock.AcquireAsync(null, 32, CancellationToken.None);
             lock (order)
             {
                 order.Add(i);
             }
             turnLock.Release();
-        }).ToList();
-        await Task.Delay(200);
+        }, TaskScheduler.Default)).ToList();
+        Assert.Empty(order);
         turnLock.Release();
         await Task.WhenAll(waiters);
         Assert.Equal([0, 1, 2, 3, 4], order);

@@ -296,11 +296,40 @@ internal sealed class ActorHost : IAsyncDisposable
         }
     }
 
+    // daprd drains on shutdown: each idle active actor gets its DELETE callback so the app can run OnDeactivate.
+    // Bounded, because the app may already be gone when its sidecar stops.
+    private async Task DeactivateAllAsync()
+    {
+        using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        foreach (var (key, actor) in _active)
+        {
+            if (budget.IsCancellationRequested || !actor.Lock.TryAcquireIdle())
+            {
+                continue;
+            }
+            try
+            {
+                actor.Deactivated = true;
+                _active.TryRemove(new KeyValuePair<string, ActiveActor>(key, actor));
+                await DeactivateAsync(actor, budget.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            finally
+            {
+                actor.Lock.Release();
+            }
+        }
+    }
+
     public static string Key(string actorType, string actorId) => actorType + "||" + actorId;
 
     public async ValueTask DisposeAsync()
     {
         Sidecar.Runtime.ActorPlacement.Unregister(this);
+        await DeactivateAllAsync();
         await _stopping.CancelAsync();
         foreach (var timer in _timers.Values)
         {
