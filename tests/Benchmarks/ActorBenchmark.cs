@@ -89,10 +89,15 @@ internal static class ActorBenchmark
         await OpenLoopLoad.RunAsync("warm-up direct", rate, TimeSpan.FromSeconds(2), DirectCall);
         await OpenLoopLoad.RunAsync("warm-up actor", rate, TimeSpan.FromSeconds(2), ActorCall);
 
+        var gcBefore = GcCounts();
         var baseline = await OpenLoopLoad.RunAsync("direct app callback", rate, TimeSpan.FromSeconds(seconds), DirectCall);
         Console.WriteLine(baseline);
+        var gcMiddle = GcCounts();
         var actors = await OpenLoopLoad.RunAsync("actor call via sidecar", rate, TimeSpan.FromSeconds(seconds), ActorCall);
         Console.WriteLine(actors);
+        var gcAfter = GcCounts();
+        Console.WriteLine($"GCs (gen0/gen1/gen2): direct {gcMiddle.Gen0 - gcBefore.Gen0}/{gcMiddle.Gen1 - gcBefore.Gen1}/{gcMiddle.Gen2 - gcBefore.Gen2}, " +
+            $"actors {gcAfter.Gen0 - gcMiddle.Gen0}/{gcAfter.Gen1 - gcMiddle.Gen1}/{gcAfter.Gen2 - gcMiddle.Gen2}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"sidecar overhead: p50 +{actors.P50 - baseline.P50:F2} ms, p99 +{actors.P99 - baseline.P99:F2} ms; target p99 <= 5 ms: {(actors.P99 <= 5 ? "met" : "NOT met")}"));
 
@@ -106,6 +111,8 @@ internal static class ActorBenchmark
         }
         return 0;
     }
+
+    private static (int Gen0, int Gen1, int Gen2) GcCounts() => (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
 
     private static int Option(string[] args, string name, int fallback)
     {

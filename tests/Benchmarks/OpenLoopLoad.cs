@@ -31,6 +31,7 @@ internal static class OpenLoopLoad
 
         // A dedicated thread keeps the schedule: Thread.Sleep(1) wakes within about a millisecond on Linux,
         // tighter than the timer queue behind Task.Delay, and unlike spinning it leaves the CPU to the system under test.
+        var scheduled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var scheduler = new Thread(() =>
         {
             var next = 0;
@@ -40,15 +41,17 @@ internal static class OpenLoopLoad
                 while (next < total && start + (long)(next * interval) <= now)
                 {
                     var index = next;
-                    var scheduled = start + (long)(index * interval);
-                    calls[index] = Task.Run(() => MeasureAsync(index, scheduled));
+                    var slot = start + (long)(index * interval);
+                    calls[index] = Task.Run(() => MeasureAsync(index, slot));
                     next++;
                 }
                 Thread.Sleep(1);
             }
+            scheduled.SetResult();
         }) { IsBackground = true, Name = "open-loop scheduler" };
         scheduler.Start();
-        await Task.Run(scheduler.Join);
+        // Awaited, not joined: a pool thread blocked for the whole run is a large share of a 2-core pool.
+        await scheduled.Task;
 
         async Task MeasureAsync(int index, long scheduled)
         {

@@ -74,15 +74,19 @@ internal sealed class ActorHost : IAsyncDisposable
         ActorAppConfig config;
         try
         {
+            // The app channel has no timeout of its own; an app that never answers must not hold up readiness.
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
             using var request = new HttpRequestMessage(HttpMethod.Get, "/dapr/config");
-            using var response = await sidecar.App.SendAsync(request, cancellationToken);
+            using var response = await sidecar.App.SendAsync(request, timeout.Token);
             if (!response.IsSuccessStatusCode)
             {
                 return null;
             }
-            config = ActorAppConfig.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken));
+            config = ActorAppConfig.Parse(await response.Content.ReadAsByteArrayAsync(timeout.Token));
         }
-        catch (Exception e) when (e is JsonException or HttpRequestException)
+        catch (Exception e) when (e is JsonException or HttpRequestException
+            || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             sidecar.Logger.LogWarning("App {AppId}: no actor configuration from /dapr/config: {Error}", sidecar.AppId, e.Message);
             return null;
