@@ -238,11 +238,15 @@ internal sealed class ActorHost : IAsyncDisposable
         }
         catch (OperationCanceledException) when (timer.Stopping.IsCancellationRequested)
         {
-            return;
+            return; // deleted, replaced or deactivated: whoever cancelled it already removed it
         }
         catch (Exception e) when (e is TimeoutException or HttpRequestException or ActorStackDepthException)
         {
             Sidecar.Logger.LogWarning("Timer {Timer} of actor {ActorType}/{ActorId} stopped: {Error}", timer.Name, timer.ActorType, timer.ActorId, e.Message);
+        }
+        finally
+        {
+            timer.Stopping.Dispose();
         }
         _timers.TryRemove(new KeyValuePair<string, ActorTimer>(key, timer));
     }

@@ -233,14 +233,15 @@ internal static class ActorsApi
     private static bool TryReminderHost(HttpContext context, Sidecar sidecar, out ActorHost host, out DaprError? error)
     {
         var (type, _) = Actor(context);
-        host = sidecar.Actors!;
-        if (sidecar.Actors is null || !sidecar.Actors.Config.Hosts(type))
+        if (sidecar.Actors is { } actors && actors.Config.Hosts(type))
         {
-            error = new DaprError(403, "ERR_ACTOR_REMINDER_NON_HOSTED", "operations on actor reminders are only possible on hosted actor types");
-            return false;
+            host = actors;
+            error = null;
+            return true;
         }
-        error = null;
-        return true;
+        host = null!;
+        error = new DaprError(403, "ERR_ACTOR_REMINDER_NON_HOSTED", "operations on actor reminders are only possible on hosted actor types");
+        return false;
     }
 
     private static async Task CreateReminderAsync(HttpContext context, Sidecar sidecar)
