@@ -86,7 +86,7 @@ public sealed class ActorLibraryTests
         await counter.StartTickingAsync();
         await ActorHostRun.EventuallyAsync(async () => (await counter.SnapshotAsync(CancellationToken.None)).Events.Count >= 3);
         await counter.StopTickingAsync();
-        await Task.Delay(200);
+        await Task.Delay(500); // a firing already in flight may still land
         var stopped = (await counter.SnapshotAsync(CancellationToken.None)).Events.Count;
         await Task.Delay(400);
 
