@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using AgentVerse.Dapr.Tests.Infrastructure;
@@ -27,9 +28,12 @@ public sealed class LocalRuntimeFixture : IAsyncLifetime
 
     public TestApp OrdersApp { get; private set; } = null!;
 
-    public Channel<(string Body, JsonElement CloudEvent)> Received { get; } = Channel.CreateUnbounded<(string, JsonElement)>();
+    public Channel<Delivery> Received { get; } = Channel.CreateUnbounded<Delivery>();
 
     public string? LastTraceparent { get; private set; }
+
+    /// <summary>Deliveries already read from <see cref="Received"/>, so a test can find one another test's read passed over.</summary>
+    public List<Delivery> Seen { get; } = [];
 
     public DaprClient CreateCallerClient(string? token = CallerToken)
         => new DaprClientBuilder().UseHttpEndpoint($"http://127.0.0.1:{Runtime["caller"].HttpPort}").UseDaprApiToken(token).Build();
@@ -61,13 +65,23 @@ public sealed class LocalRuntimeFixture : IAsyncLifetime
                     return Results.Ok(new OrderReply(id, order.Quantity * 2));
                 });
                 web.MapGet("/orders/missing", () => Results.NotFound("no such order"));
-                web.MapPost("/events/orders", async (HttpContext context) =>
+                // As a Delegate so minimal APIs write its result; a method group would bind as a RequestDelegate.
+                Delegate record = RecordAsync;
+                web.MapPost("/events/orders", record).WithTopic("pubsub", "orders");
+                web.MapPost("/events/blobs", record).WithTopic("pubsub", "blobs");
+                web.MapPost("/events/raw", record)
+                    .WithTopic("pubsub", "raw", metadata: new Dictionary<string, string> { ["rawPayload"] = "true" });
+                web.MapPost("/events/routed", record).WithTopic("pubsub", "routed");
+                web.MapPost("/events/routed/vip", record).WithTopic("pubsub", "routed", match: "event.type == \"vip\"");
+                web.MapPost("/events/risky", async (HttpContext context) =>
                 {
-                    using var reader = new StreamReader(context.Request.Body);
-                    var body = await reader.ReadToEndAsync();
-                    await Received.Writer.WriteAsync((body, context.Features.Get<ICloudEventFeature>()!.CloudEvent.Clone()));
-                    return TopicResults.Success();
-                }).WithTopic("pubsub", "orders");
+                    var delivery = await RecordDeliveryAsync(context);
+                    var text = Encoding.UTF8.GetString(delivery.Body);
+                    return text.Contains("throw", StringComparison.Ordinal) ? throw new InvalidOperationException("handler failed")
+                        : text.Contains("drop", StringComparison.Ordinal) ? TopicResults.Drop()
+                        : TopicResults.Success();
+                }).WithTopic("pubsub", "risky", deadLetterTopic: "risky-dead");
+                web.MapPost("/events/risky-dead", record).WithTopic("pubsub", "risky-dead");
             },
             builder => builder.Configuration["APP_API_TOKEN"] = AppToken);
 
@@ -88,6 +102,21 @@ public sealed class LocalRuntimeFixture : IAsyncLifetime
         Directory.Delete(resources, recursive: true);
     }
 
+    private async Task<IResult> RecordAsync(HttpContext context)
+    {
+        await RecordDeliveryAsync(context);
+        return TopicResults.Success();
+    }
+
+    private async Task<Delivery> RecordDeliveryAsync(HttpContext context)
+    {
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body);
+        var delivery = new Delivery(context.Request.Path, context.Request.ContentType, body.ToArray(), context.Features.Get<ICloudEventFeature>()!.CloudEvent.Clone());
+        await Received.Writer.WriteAsync(delivery);
+        return delivery;
+    }
+
     private static string Component(string name, string type, string metadata) => $"""
         apiVersion: dapr.io/v1alpha1
         kind: Component
@@ -98,6 +127,12 @@ public sealed class LocalRuntimeFixture : IAsyncLifetime
           version: v1
           metadata: {(metadata.Length == 0 ? "[]" : metadata)}
         """;
+
+    /// <summary>What a topic endpoint received: its path, the unwrapped body and the original CloudEvent.</summary>
+    public sealed record Delivery(string Path, string? ContentType, byte[] Body, JsonElement CloudEvent)
+    {
+        public string Text => Encoding.UTF8.GetString(Body);
+    }
 
     public sealed record OrderRequest(int Quantity);
 
@@ -245,20 +280,85 @@ public sealed class LocalRuntimeTests(LocalRuntimeFixture fixture) : IClassFixtu
 
         await client.PublishEventAsync("pubsub", "orders", new { orderId, total = 12.5 });
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        var (body, cloudEvent) = await ReadUntilAsync(e => e.Body.Contains(orderId, StringComparison.Ordinal), timeout.Token);
-        using var data = JsonDocument.Parse(body);
+        var delivery = await ReceiveAsync(d => d.Text.Contains(orderId, StringComparison.Ordinal));
+        Assert.Equal("/events/orders", delivery.Path);
+        Assert.Equal("application/json", delivery.ContentType);
+        using var data = JsonDocument.Parse(delivery.Body);
         Assert.Equal(12.5, data.RootElement.GetProperty("total").GetDouble());
-        Assert.Equal("orders", cloudEvent.GetProperty("topic").GetString());
-        Assert.Equal("pubsub", cloudEvent.GetProperty("pubsubname").GetString());
-        Assert.Equal("caller", cloudEvent.GetProperty("source").GetString());
+        Assert.Equal("orders", delivery.CloudEvent.GetProperty("topic").GetString());
+        Assert.Equal("pubsub", delivery.CloudEvent.GetProperty("pubsubname").GetString());
+        Assert.Equal("caller", delivery.CloudEvent.GetProperty("source").GetString());
     }
 
-    private async Task<(string Body, JsonElement CloudEvent)> ReadUntilAsync(Func<(string Body, JsonElement CloudEvent), bool> match, CancellationToken cancellationToken)
+    [Fact]
+    public async Task Published_bytes_arrive_as_the_same_bytes()
     {
+        var payload = Guid.NewGuid().ToByteArray().Concat(new byte[] { 0, 255, 128 }).ToArray();
+
+        await client.PublishByteEventAsync("pubsub", "blobs", payload, "application/octet-stream");
+
+        var delivery = await ReceiveAsync(d => d.Path == "/events/blobs" && d.Body.AsSpan().SequenceEqual(payload));
+        Assert.Equal("application/octet-stream", delivery.ContentType);
+        Assert.True(delivery.CloudEvent.TryGetProperty("data_base64", out _));
+    }
+
+    [Fact]
+    public async Task A_raw_payload_subscription_gets_the_published_bytes_unwrapped()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+
+        await client.PublishEventAsync("pubsub", "raw", new { marker }, new Dictionary<string, string> { ["rawPayload"] = "true" });
+
+        var delivery = await ReceiveAsync(d => d.Path == "/events/raw" && d.Text.Contains(marker, StringComparison.Ordinal));
+        Assert.Equal($$"""{"marker":"{{marker}}"}""", delivery.Text);
+    }
+
+    [Fact]
+    public async Task A_cloud_event_is_routed_by_its_type_to_the_matching_rule()
+    {
+        var vip = Guid.NewGuid().ToString("N");
+        var plain = Guid.NewGuid().ToString("N");
+
+        await client.PublishEventAsync("pubsub", "routed", new CloudEvent<string>(vip) { Type = "vip", Source = new Uri("urn:tests") });
+        await client.PublishEventAsync("pubsub", "routed", new CloudEvent<string>(plain) { Type = "plain", Source = new Uri("urn:tests") });
+
+        Assert.Equal("/events/routed/vip", (await ReceiveAsync(d => d.Text.Contains(vip, StringComparison.Ordinal))).Path);
+        Assert.Equal("/events/routed", (await ReceiveAsync(d => d.Text.Contains(plain, StringComparison.Ordinal))).Path);
+    }
+
+    [Theory]
+    [InlineData("drop")]
+    [InlineData("throw")]
+    public async Task Dropped_and_failed_events_go_to_the_dead_letter_topic(string outcome)
+    {
+        var marker = $"{outcome}-{Guid.NewGuid():N}";
+
+        await client.PublishEventAsync("pubsub", "risky", new { marker });
+
+        var deadLetter = await ReceiveAsync(d => d.Path == "/events/risky-dead" && d.Text.Contains(marker, StringComparison.Ordinal));
+        Assert.Equal("risky", deadLetter.CloudEvent.GetProperty("topic").GetString());
+    }
+
+    // Deliveries of all tests share one channel; each test waits for its own marker, skipping the others'.
+    private async Task<LocalRuntimeFixture.Delivery> ReceiveAsync(Func<LocalRuntimeFixture.Delivery, bool> match)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        lock (fixture.Seen)
+        {
+            if (fixture.Seen.FirstOrDefault(match) is { } earlier)
+            {
+                return earlier;
+            }
+        }
+
         while (true)
         {
-            var received = await fixture.Received.Reader.ReadAsync(cancellationToken);
+            var received = await fixture.Received.Reader.ReadAsync(timeout.Token);
+            lock (fixture.Seen)
+            {
+                fixture.Seen.Add(received);
+            }
+
             if (match(received))
             {
                 return received;
