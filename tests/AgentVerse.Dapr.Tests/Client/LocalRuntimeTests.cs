@@ -251,6 +251,14 @@ public sealed class LocalRuntimeTests(LocalRuntimeFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task The_app_refuses_calls_that_bypass_its_sidecar()
+    {
+        using var response = await fixture.OrdersApp.Client.PostAsJsonAsync("orders/1", new LocalRuntimeFixture.OrderRequest(1));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
     public async Task A_callee_error_is_an_invocation_exception_but_a_plain_response_with_response()
     {
         var error = await Assert.ThrowsAsync<InvocationException>(() => client.InvokeMethodAsync<string>(HttpMethod.Get, "orders", "orders/missing"));
