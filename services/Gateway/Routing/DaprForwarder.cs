@@ -148,12 +148,23 @@ public sealed class DaprForwarder(DaprClient dapr, ILogger<DaprForwarder> logger
     /// </summary>
     private static async Task<string?> IsInvocationFailureAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        if (response.StatusCode != HttpStatusCode.InternalServerError || response.Content.Headers.ContentLength is null or > 8192)
+        if (response.StatusCode != HttpStatusCode.InternalServerError
+            || response.Content.Headers.ContentType?.MediaType != "application/json"
+            || response.Content.Headers.ContentLength > 8192)
         {
             return null;
         }
 
-        await response.Content.LoadIntoBufferAsync(cancellationToken);
+        try
+        {
+            // daprd writes its errors without a Content-Length; a large JSON 500 is the app's own, passed on whole.
+            await response.Content.LoadIntoBufferAsync(64 * 1024, cancellationToken);
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         return body.Contains("\"ERR_DIRECT_INVOKE\"", StringComparison.Ordinal) ? body : null;
     }

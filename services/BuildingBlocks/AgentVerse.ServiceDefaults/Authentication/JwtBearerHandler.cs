@@ -44,11 +44,11 @@ internal sealed class JwtBearerHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        // RFC 6750 §3: a presented but refused token is "invalid_token"; no token at all gets a bare challenge.
+        var result = await HandleAuthenticateOnceSafeAsync();
         Response.StatusCode = 401;
-        var failed = Context.Features.Get<Microsoft.AspNetCore.Authentication.IAuthenticateResultFeature>()?.AuthenticateResult?.Failure is not null;
-        Response.Headers[HeaderNames.WWWAuthenticate] = failed ? "Bearer error=\"invalid_token\"" : "Bearer";
-        return Task.CompletedTask;
+        Response.Headers[HeaderNames.WWWAuthenticate] = result.Failure is not null ? "Bearer error=\"invalid_token\"" : "Bearer";
     }
 }
