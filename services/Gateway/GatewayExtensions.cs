@@ -28,6 +28,8 @@ public static class GatewayExtensions
             dapr.HttpEndpoint = sidecar;
             dapr.ApiToken = string.IsNullOrEmpty(apiToken) ? null : apiToken;
         });
+        // Every proxied request goes through this client: four log lines each would cost more than the hop.
+        services.AddHttpClient(DaprServiceCollectionExtensions.HttpClientName).RemoveAllLoggers();
 
         services.AddSingleton<SigningKeyStore>();
         services.AddSingleton<TokenIssuer>();

@@ -19,7 +19,14 @@ public sealed class EchoApp : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private EchoApp(WebApplication app) => _app = app;
+    private EchoApp(WebApplication app, int port)
+    {
+        _app = app;
+        Port = port;
+    }
+
+    /// <summary>The app's own port, to reach it straight rather than through the gateway.</summary>
+    public int Port { get; }
 
     /// <summary>Released by a test to let the SSE endpoint send its second event.</summary>
     public SemaphoreSlim NextEvent { get; } = new(0);
@@ -39,7 +46,7 @@ public sealed class EchoApp : IAsyncDisposable
         builder.Logging.ClearProviders();
 
         var app = builder.Build();
-        var echo = new EchoApp(app);
+        var echo = new EchoApp(app, port);
         app.MapDefaultEndpoints();
 
         var api = app.MapGroup($"/api/v1/{appId}").RequireAuthorization(AgentVersePolicies.Viewer);

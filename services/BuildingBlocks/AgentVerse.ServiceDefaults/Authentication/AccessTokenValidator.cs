@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Claims;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -10,11 +11,21 @@ namespace AgentVerse.ServiceDefaults.Authentication;
 /// 30 s, header <c>typ</c> <c>at+jwt</c>, a signing key from the gateway's key set chosen by <c>kid</c> (no trying
 /// every key), and a session that is not revoked.
 /// </summary>
+/// <remarks>
+/// A token whose signature and claims checked out is remembered for up to a minute (never past its expiry), so a
+/// client's burst costs one signature check, not one per request. The session is still checked on every request.
+/// </remarks>
 public sealed class AccessTokenValidator(
     ITokenKeySource keys,
     SessionRevocationCache sessions,
-    IOptions<AgentVerseAuthOptions> options)
+    IOptions<AgentVerseAuthOptions> options,
+    TimeProvider time)
 {
+    private static readonly TimeSpan RememberFor = TimeSpan.FromMinutes(1);
+    private const int RememberAtMost = 10_000;
+
+    private readonly ConcurrentDictionary<string, Validated> _validated = new(StringComparer.Ordinal);
+
     /// <summary>The only signing algorithm accepted.</summary>
     public const string Algorithm = SecurityAlgorithms.EcdsaSha256;
 
@@ -26,9 +37,40 @@ public sealed class AccessTokenValidator(
     /// <summary>The authenticated principal, or null with the reason the token was refused.</summary>
     public async Task<(ClaimsPrincipal? Principal, string? Failure)> ValidateAsync(string token, CancellationToken cancellationToken)
     {
+        var now = time.GetUtcNow();
+        if (_validated.TryGetValue(token, out var known) && known.Until > now)
+        {
+            return await CheckSessionAsync(known.Identity, known.SessionId, cancellationToken);
+        }
+
+        var (identity, sessionId, failure) = await ValidateSignatureAndClaimsAsync(token, cancellationToken);
+        if (identity is null)
+        {
+            return (null, failure);
+        }
+
+        if (_validated.Count >= RememberAtMost)
+        {
+            _validated.Clear();
+        }
+
+        var expires = identity.FindFirst("exp")?.Value is { } exp && long.TryParse(exp, out var seconds)
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : now;
+        var until = expires < now + RememberFor ? expires : now + RememberFor;
+        if (until > now)
+        {
+            _validated[token] = new Validated(identity, sessionId!, until);
+        }
+
+        return await CheckSessionAsync(identity, sessionId!, cancellationToken);
+    }
+
+    private async Task<(ClaimsIdentity? Identity, string? SessionId, string? Failure)> ValidateSignatureAndClaimsAsync(string token, CancellationToken cancellationToken)
+    {
         if (!_handler.CanReadToken(token))
         {
-            return (null, "The token is not a JWT.");
+            return (null, null, "The token is not a JWT.");
         }
 
         string? keyId;
@@ -38,12 +80,12 @@ public sealed class AccessTokenValidator(
         }
         catch (ArgumentException)
         {
-            return (null, "The token is not a JWT.");
+            return (null, null, "The token is not a JWT.");
         }
 
         if (string.IsNullOrEmpty(keyId))
         {
-            return (null, "The token names no signing key.");
+            return (null, null, "The token names no signing key.");
         }
 
         var signingKeys = await keys.GetKeysAsync(keyId, cancellationToken);
@@ -69,7 +111,7 @@ public sealed class AccessTokenValidator(
         var result = await _handler.ValidateTokenAsync(token, parameters);
         if (!result.IsValid)
         {
-            return (null, result.Exception?.Message ?? "The token is invalid.");
+            return (null, null, result.Exception?.Message ?? "The token is invalid.");
         }
 
         var identity = result.ClaimsIdentity;
@@ -78,9 +120,14 @@ public sealed class AccessTokenValidator(
         if (string.IsNullOrEmpty(identity.FindFirst(AgentVerseClaims.Subject)?.Value) || string.IsNullOrEmpty(sessionId)
             || role is null || !AgentVerseRoles.All.Contains(role))
         {
-            return (null, "The token lacks sub, sid or a known role.");
+            return (null, null, "The token lacks sub, sid or a known role.");
         }
 
+        return (identity, sessionId, null);
+    }
+
+    private async Task<(ClaimsPrincipal? Principal, string? Failure)> CheckSessionAsync(ClaimsIdentity identity, string sessionId, CancellationToken cancellationToken)
+    {
         bool revoked;
         try
         {
@@ -94,4 +141,6 @@ public sealed class AccessTokenValidator(
 
         return revoked ? (null, "The session has been revoked.") : (new ClaimsPrincipal(identity), null);
     }
+
+    private sealed record Validated(ClaimsIdentity Identity, string SessionId, DateTimeOffset Until);
 }
