@@ -32,13 +32,16 @@ public sealed class GatewayRun : IAsyncDisposable
 
     public EchoApp Echo { get; private set; } = null!;
 
-    /// <summary>Starts everything; <paramref name="gatewaySettings"/> are extra environment variables of the gateway.</summary>
-    public static async Task<GatewayRun> StartAsync(IReadOnlyDictionary<string, string>? gatewaySettings = null, string? configuration = null)
+    /// <summary>
+    /// Starts everything; <paramref name="gatewaySettings"/> are extra environment variables of the gateway,
+    /// <paramref name="secretsJson"/> the secret store's initial file (empty by default).
+    /// </summary>
+    public static async Task<GatewayRun> StartAsync(IReadOnlyDictionary<string, string>? gatewaySettings = null, string? configuration = null, string secretsJson = "{}")
     {
         var directory = Path.Combine(Path.GetTempPath(), "agentverse-gateway-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
         var secretsFile = Path.Combine(directory, "secrets.json");
-        await File.WriteAllTextAsync(secretsFile, "{}");
+        await File.WriteAllTextAsync(secretsFile, secretsJson);
         await File.WriteAllTextAsync(Path.Combine(directory, "components.yaml"), $"""
             apiVersion: dapr.io/v1alpha1
             kind: Component
