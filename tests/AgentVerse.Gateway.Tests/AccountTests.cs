@@ -57,6 +57,22 @@ public sealed class AccountTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task Usernames_are_unique_and_a_default_one_never_blocks_a_registration()
+    {
+        var name = $"ada{Guid.NewGuid():N}";
+        using var first = await fixture.Gateway.PostAsJsonAsync("/api/auth/register", new { email = $"{name}@one.example", password = GatewayFixture.Password });
+        using var sameDefault = await fixture.Gateway.PostAsJsonAsync("/api/auth/register", new { email = $"{name}@two.example", password = GatewayFixture.Password });
+        using var sameChosen = await fixture.Gateway.PostAsJsonAsync("/api/auth/register", new { email = $"x-{name}@three.example", username = name.ToUpperInvariant(), password = GatewayFixture.Password });
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(name, (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("username").GetString());
+        Assert.Equal(HttpStatusCode.Created, sameDefault.StatusCode);
+        Assert.StartsWith($"{name}-", (await sameDefault.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("username").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Conflict, sameChosen.StatusCode);
+        Assert.Contains("username", (await sameChosen.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Concurrent_registrations_of_one_email_have_exactly_one_winner()
     {
         var email = $"race-{Guid.NewGuid():N}@example.com";

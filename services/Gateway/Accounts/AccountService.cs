@@ -48,16 +48,26 @@ public sealed class AccountService(
 
         if (errors.Count > 0)
         {
-            return new RegisterOutcome(null, errors, Conflict: false);
+            return new RegisterOutcome(null, errors, null);
         }
 
         var email = request.Email!.Trim();
         var normalized = AccountStore.NormalizeEmail(email);
+        // Usernames are unique too (their own first-write key). Without one, the email's local part is used,
+        // with a random suffix when another account already has it.
+        var chosen = !string.IsNullOrWhiteSpace(request.Username);
+        var username = chosen ? request.Username!.Trim() : email[..email.IndexOf('@', StringComparison.Ordinal)];
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            if (await store.EmailExistsAsync(normalized, cancellationToken))
+            if (await ConflictAsync(normalized, username, cancellationToken) is { } taken)
             {
-                return new RegisterOutcome(null, null, Conflict: true);
+                if (chosen || taken == "email")
+                {
+                    return new RegisterOutcome(null, null, taken);
+                }
+
+                username = $"{email[..email.IndexOf('@', StringComparison.Ordinal)]}-{NewId()[..6].ToLowerInvariant()}";
+                continue;
             }
 
             var (index, indexETag) = await store.GetUserIndexAsync(cancellationToken);
@@ -67,7 +77,7 @@ public sealed class AccountService(
             {
                 Id = NewId(),
                 Email = email,
-                Username = string.IsNullOrWhiteSpace(request.Username) ? email[..email.IndexOf('@', StringComparison.Ordinal)] : request.Username.Trim(),
+                Username = username,
                 FirstName = request.FirstName?.Trim(),
                 LastName = request.LastName?.Trim(),
                 // The first account administers the platform; the index ETag makes "first" race-free.
@@ -85,11 +95,12 @@ public sealed class AccountService(
                 [
                     // First-write with no ETag: fails if the email is already taken, so two registrations cannot both win.
                     StateTransactionRequest.Upsert(AccountStore.EmailKey(normalized), new EmailIndexEntry(user.Id), options: firstWrite),
+                    StateTransactionRequest.Upsert(AccountStore.UsernameKey(user.Username), new EmailIndexEntry(user.Id), options: firstWrite),
                     StateTransactionRequest.Upsert(AccountStore.UserKey(user.Id), user),
                     StateTransactionRequest.Upsert(AccountStore.UsersIndexKey, new UserIndex([.. ids, user.Id]), indexETag, options: firstWrite),
                 ], cancellationToken);
                 logger.LogInformation("Registered user {UserId} with role {Role}", user.Id, user.Role);
-                return new RegisterOutcome(user, null, Conflict: false);
+                return new RegisterOutcome(user, null, null);
             }
             catch (DaprApiException ex)
             {
@@ -97,9 +108,20 @@ public sealed class AccountService(
             }
         }
 
-        return await store.EmailExistsAsync(normalized, cancellationToken)
-            ? new RegisterOutcome(null, null, Conflict: true)
+        return await ConflictAsync(normalized, username, cancellationToken) is { } conflict
+            ? new RegisterOutcome(null, null, conflict)
             : throw new InvalidOperationException("Registration failed after repeated concurrent updates of the user index.");
+    }
+
+    /// <summary>Which unique field is already taken ("email" or "username"), if any.</summary>
+    private async Task<string?> ConflictAsync(string normalizedEmail, string username, CancellationToken cancellationToken)
+    {
+        if (await store.EmailExistsAsync(normalizedEmail, cancellationToken))
+        {
+            return "email";
+        }
+
+        return await store.UsernameExistsAsync(username, cancellationToken) ? "username" : null;
     }
 
     public async Task<LoginOutcome> LoginAsync(LoginRequest request, CancellationToken cancellationToken)
@@ -282,7 +304,8 @@ public sealed class AccountService(
     private static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 }
 
-public sealed record RegisterOutcome(User? User, Dictionary<string, string[]>? Errors, bool Conflict);
+/// <param name="Conflict">The unique field already taken: <c>email</c> or <c>username</c>.</param>
+public sealed record RegisterOutcome(User? User, Dictionary<string, string[]>? Errors, string? Conflict);
 
 public sealed record LoginOutcome(LoginResponse? Response, TimeSpan? LockedFor)
 {

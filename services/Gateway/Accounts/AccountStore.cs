@@ -18,6 +18,11 @@ public sealed class AccountStore(DaprClient dapr, IOptions<GatewayOptions> optio
 
     public static string EmailKey(string normalizedEmail) => $"user-email:{normalizedEmail}";
 
+    public static string UsernameKey(string username) => $"user-name:{username.Trim().ToLowerInvariant()}";
+
+    public async Task<bool> UsernameExistsAsync(string username, CancellationToken cancellationToken) =>
+        await dapr.GetStateAsync<EmailIndexEntry>(Store, UsernameKey(username), cancellationToken: cancellationToken) is not null;
+
     public static string SessionKey(string id) => $"session:{id}";
 
     public static string RefreshTokenKey(string hash) => $"refresh-token:{hash}";

@@ -32,10 +32,10 @@ public static class AuthApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        if (outcome.Conflict || outcome.User is null)
+        if (outcome.Conflict is not null || outcome.User is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Email already registered",
-                detail: "An account with this email already exists.");
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already registered",
+                detail: $"An account with this {outcome.Conflict ?? "email"} already exists.");
         }
 
         return TypedResults.Created($"/api/v1/users/{outcome.User.Id}", UserResponse.From(outcome.User));
