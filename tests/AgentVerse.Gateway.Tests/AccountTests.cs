@@ -199,6 +199,36 @@ public sealed class AccountTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task A_service_learns_a_revocation_from_the_event_well_before_its_status_cache_expires()
+    {
+        var session = await fixture.NewUserAsync();
+        // Prime the agents service's cache: "not revoked" for the next 5 s.
+        using (var primed = await fixture.SendAsync(HttpMethod.Get, "/api/v1/agents/anything", session.Token, client: fixture.Agents))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, primed.StatusCode);
+        }
+
+        using var logout = await fixture.SendAsync(HttpMethod.Post, "/api/auth/logout", session.Token);
+        var revokedAt = DateTime.UtcNow;
+        HttpStatusCode status;
+        do
+        {
+            using var direct = await fixture.SendAsync(HttpMethod.Get, "/api/v1/agents/anything", session.Token, client: fixture.Agents);
+            status = direct.StatusCode;
+            if (status == HttpStatusCode.Unauthorized)
+            {
+                break;
+            }
+
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < revokedAt.AddSeconds(3));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.True(DateTime.UtcNow - revokedAt < TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
     public async Task Admin_routes_refuse_users_and_viewers_and_serve_admins()
     {
         var user = await fixture.NewUserAsync();

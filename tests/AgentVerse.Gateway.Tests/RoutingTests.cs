@@ -135,4 +135,18 @@ public sealed class RoutingTests(GatewayFixture fixture)
         // Reached the agents service, which has no card for this agent yet.
         Assert.Equal(HttpStatusCode.NotFound, card.StatusCode);
     }
+
+    [Fact]
+    public async Task A2A_goes_to_agents_and_MCP_to_tools()
+    {
+        var session = await fixture.NewUserAsync();
+
+        using var a2a = await fixture.SendAsync(HttpMethod.Get, "/a2a/agent-1/tasks/1", session.Token);
+        using var mcp = await fixture.SendAsync(HttpMethod.Post, "/mcp", session.Token, new { jsonrpc = "2.0", id = 1, method = "ping" });
+
+        // agents runs (and has no A2A endpoints yet); tools does not run in this test, so the runtime cannot reach it.
+        Assert.Equal(HttpStatusCode.NotFound, a2a.StatusCode);
+        Assert.Equal(HttpStatusCode.BadGateway, mcp.StatusCode);
+        Assert.Contains("tools", (await mcp.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
 }
