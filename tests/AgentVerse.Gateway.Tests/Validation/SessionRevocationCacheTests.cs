@@ -29,6 +29,30 @@ public sealed class SessionRevocationCacheTests
     }
 
     [Fact]
+    public async Task A_busy_session_is_refreshed_in_the_background_without_making_requests_wait()
+    {
+        Assert.False(await _cache.IsRevokedAsync("s1", default));
+        _time.Advance(TimeSpan.FromSeconds(3));
+        _source.Revoked.Add("s1");
+        _source.Gate = new TaskCompletionSource();
+
+        // Past half its life: answers from the cache at once while the lookup is still held up.
+        var answer = _cache.IsRevokedAsync("s1", default);
+        Assert.True(answer.IsCompleted);
+        Assert.False(await answer);
+
+        _source.Gate.SetResult();
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (!await _cache.IsRevokedAsync("s1", default) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(await _cache.IsRevokedAsync("s1", default));
+        Assert.Equal(2, _source.Calls);
+    }
+
+    [Fact]
     public async Task A_revocation_event_applies_at_once_within_the_cache_period()
     {
         Assert.False(await _cache.IsRevokedAsync("s1", default));

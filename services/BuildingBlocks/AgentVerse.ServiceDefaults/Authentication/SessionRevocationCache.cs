@@ -8,6 +8,8 @@ namespace AgentVerse.ServiceDefaults.Authentication;
 /// <see cref="AgentVerseAuthOptions.SessionStatusCacheSeconds"/> per session (concurrent requests share one lookup),
 /// and marked revoked at once when a <c>session.revoked</c> event arrives. A revocation therefore reaches a service
 /// as fast as the event does, and never later than the cache time after it, even if the event is lost.
+/// An entry past half its life is refreshed in the background while it keeps answering, so a busy session never
+/// waits for a lookup (requests would otherwise queue behind one).
 /// </summary>
 public sealed class SessionRevocationCache(ISessionStatusSource source, IOptions<AgentVerseAuthOptions> options, TimeProvider time)
 {
@@ -22,12 +24,17 @@ public sealed class SessionRevocationCache(ISessionStatusSource source, IOptions
     {
         ArgumentException.ThrowIfNullOrEmpty(sessionId);
         var now = time.GetUtcNow();
+        var lifetime = TimeSpan.FromSeconds(options.Value.SessionStatusCacheSeconds);
         if (_entries.TryGetValue(sessionId, out var entry) && entry.ExpiresAt > now)
         {
+            if (entry.ExpiresAt - now < lifetime / 2 && entry.Status.IsCompletedSuccessfully && !entry.Status.Result)
+            {
+                RefreshAhead(sessionId, entry, now + lifetime);
+            }
+
             return await entry.Status.WaitAsync(cancellationToken);
         }
 
-        var lifetime = TimeSpan.FromSeconds(options.Value.SessionStatusCacheSeconds);
         var fresh = new Entry(LookUpAsync(sessionId), now + lifetime);
         var winner = _entries.AddOrUpdate(sessionId, fresh, (_, existing) => existing.ExpiresAt > now ? existing : fresh);
         if (_entries.Count > CompactAbove)
@@ -60,6 +67,29 @@ public sealed class SessionRevocationCache(ISessionStatusSource source, IOptions
         _entries[sessionId] = new Entry(Task.FromResult(true), time.GetUtcNow() + RevokedRetention);
     }
 
+    /// <summary>Looks the session up again in the background; the current entry answers until the new one is known.</summary>
+    private void RefreshAhead(string sessionId, Entry current, DateTimeOffset expiresAt)
+    {
+        if (Interlocked.Exchange(ref current.Refreshing, 1) == 1)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var revoked = await LookUpAsync(sessionId);
+                // Unless an event marked it revoked meanwhile, the new status replaces the one being refreshed.
+                _entries.TryUpdate(sessionId, new Entry(Task.FromResult(revoked), expiresAt), current);
+            }
+            catch (Exception)
+            {
+                // The current entry expires as usual and the next request looks the session up itself.
+            }
+        });
+    }
+
     private async Task<bool> LookUpAsync(string sessionId)
     {
         // Not tied to one request's token: other requests may be waiting on the same lookup.
@@ -78,5 +108,12 @@ public sealed class SessionRevocationCache(ISessionStatusSource source, IOptions
         }
     }
 
-    private sealed record Entry(Task<bool> Status, DateTimeOffset ExpiresAt);
+    private sealed class Entry(Task<bool> status, DateTimeOffset expiresAt)
+    {
+        public Task<bool> Status { get; } = status;
+
+        public DateTimeOffset ExpiresAt { get; } = expiresAt;
+
+        public int Refreshing;
+    }
 }
