@@ -90,6 +90,17 @@ public sealed class SecurityTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task A_service_mapping_its_own_subscribe_handler_still_subscribes_to_revocations()
+    {
+        using var echo = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{fixture.Stack.Echo.Port}/") };
+
+        using var subscribe = await echo.GetAsync("/dapr/subscribe");
+
+        Assert.Equal(HttpStatusCode.OK, subscribe.StatusCode);
+        Assert.Contains("session.revoked", await subscribe.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_JWKS_publishes_an_ES256_P256_key_whose_kid_signs_the_tokens()
     {
         var session = await fixture.NewUserAsync();

@@ -73,7 +73,7 @@ public static class ServiceDefaultsExtensions
     /// Adds the shared middleware (problem details for errors, request size check, CloudEvents, CORS when
     /// registered, authentication and authorization) and maps <c>/healthz</c>, <c>/readyz</c>,
     /// <c>/openapi/v1.json</c>, <c>/dapr/subscribe</c> and the <c>session.revoked</c> subscription.
-    /// Services must not map <c>/dapr/subscribe</c> again: their own <c>WithTopic</c> endpoints are listed by this one. Call it first after <c>Build()</c>
+    /// Services need not map <c>/dapr/subscribe</c> (their <c>WithTopic</c> endpoints are listed by this one), and may. Call it first after <c>Build()</c>
     /// so the exception handler wraps everything the service adds after it.
     /// </summary>
     /// <param name="app">The built application.</param>
@@ -100,7 +100,9 @@ public static class ServiceDefaultsExtensions
 
         // Zero trust: every service validates the bearer token itself; paths under /api need one.
         app.UseAgentVerseAuthentication();
-        app.MapSubscribeHandler();
+        // A late order: a service that maps /dapr/subscribe itself wins without an ambiguous match, and either
+        // lists every WithTopic endpoint, the session.revoked subscription included.
+        app.MapSubscribeHandler().WithOrder(1_000);
 
         // Health endpoints exist in every environment: Kubernetes and the local launcher probe them.
         app.MapHealthChecks(LivenessPath, new HealthCheckOptions

@@ -48,6 +48,8 @@ public sealed class EchoApp : IAsyncDisposable
         var app = builder.Build();
         var echo = new EchoApp(app, port);
         app.MapDefaultEndpoints();
+        // As a service with subscriptions of its own might: must not clash with the one the defaults map.
+        AgentVerse.Dapr.SubscribeHandlerEndpointRouteBuilderExtensions.MapSubscribeHandler(app);
 
         var api = app.MapGroup($"/api/v1/{appId}").RequireAuthorization(AgentVersePolicies.Viewer);
         api.MapGet("/ping", () => TypedResults.Ok("pong"));
