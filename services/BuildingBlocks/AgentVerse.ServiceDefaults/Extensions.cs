@@ -73,8 +73,8 @@ public static class ServiceDefaultsExtensions
     /// Adds the shared middleware (problem details for errors, request size check, CloudEvents, CORS when
     /// registered, authentication and authorization) and maps <c>/healthz</c>, <c>/readyz</c>,
     /// <c>/openapi/v1.json</c>, <c>/dapr/subscribe</c> and the <c>session.revoked</c> subscription.
-    /// Services need not map <c>/dapr/subscribe</c> (their <c>WithTopic</c> endpoints are listed by this one), and may. Call it first after <c>Build()</c>
-    /// so the exception handler wraps everything the service adds after it.
+    /// Call it first after <c>Build()</c> so the exception handler wraps everything the service adds after it.
+    /// Services need not map <c>/dapr/subscribe</c> (this one lists their <c>WithTopic</c> endpoints too), but may.
     /// </summary>
     /// <param name="app">The built application.</param>
     /// <returns>The same application, for chaining.</returns>
