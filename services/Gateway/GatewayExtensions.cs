@@ -32,6 +32,7 @@ public static class GatewayExtensions
         services.AddHttpClient(DaprServiceCollectionExtensions.HttpClientName).RemoveAllLoggers();
 
         services.AddSingleton<SigningKeyStore>();
+        services.AddHostedService<SigningKeyWarmup>();
         services.AddSingleton<TokenIssuer>();
         services.AddSingleton<AccountStore>();
         services.AddSingleton<PasswordPolicy>();

@@ -124,6 +124,8 @@ public sealed class SecurityTests(GatewayFixture fixture)
     [Fact]
     public async Task The_generated_signing_key_is_written_to_the_local_secrets_file()
     {
+        // Written at start-up, when the secret was missing (the fixture's secrets file starts as {}).
+        Assert.True(fixture.KeyGeneratedAtStart);
         var secrets = JsonNode.Parse(await File.ReadAllTextAsync(fixture.Stack.SecretsFile))!.AsObject();
         var pem = secrets["gateway-jwt-signing-key"]?.GetValue<string>();
 
