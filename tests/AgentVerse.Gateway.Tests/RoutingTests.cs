@@ -33,6 +33,7 @@ public sealed class RoutingTests(GatewayFixture fixture)
         Assert.Equal("req-42", echo.Headers["X-Request-ID"]);
         Assert.Equal("req-42", response.Headers.GetValues("X-Request-ID").Single());
         Assert.Contains(traceId, echo.Headers["traceparent"], StringComparison.Ordinal);
+        Assert.Equal(traceId, echo.Headers["X-Trace-ID"]);
         Assert.Equal(session.UserId, echo.Headers["X-User-ID"]);
         Assert.Equal("user", echo.Headers["X-User-Role"]);
         Assert.Equal(session.UserId, echo.UserId);
@@ -65,7 +66,7 @@ public sealed class RoutingTests(GatewayFixture fixture)
     }
 
     [Fact]
-    public async Task Server_sent_events_arrive_one_by_one_before_the_stream_ends()
+    public async Task Server_sent_events_arrive_one_by_one_and_a_stream_may_outlast_the_route_timeout()
     {
         var session = await fixture.NewUserAsync();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/rag/stream");
@@ -81,6 +82,8 @@ public sealed class RoutingTests(GatewayFixture fixture)
         // The service sends the second event only once released, so reading the first proves it was not buffered.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         Assert.Equal("data: first", await reader.ReadLineAsync(timeout.Token));
+        // Longer than the route's 2 s timeout, which bounds the wait for headers, not a stream.
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
         fixture.Stack.Echo.NextEvent.Release();
         Assert.Equal("", await reader.ReadLineAsync(timeout.Token));
         Assert.Equal("data: second", await reader.ReadLineAsync(timeout.Token));

@@ -18,12 +18,13 @@ public sealed class DaprForwarder(DaprClient dapr, ILogger<DaprForwarder> logger
 {
     public const string UserIdHeader = "X-User-ID";
     public const string UserRoleHeader = "X-User-Role";
+    public const string TraceIdHeader = "X-Trace-ID";
 
     // Hop-by-hop (RFC 9110 §7.6.1), the ones HttpClient sets itself, and the ones a client must not choose.
     private static readonly HashSet<string> NotForwarded = new(StringComparer.OrdinalIgnoreCase)
     {
         "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer",
-        "Transfer-Encoding", "Upgrade", "Host", "traceparent", "tracestate", UserIdHeader, UserRoleHeader, "X-Trace-ID",
+        "Transfer-Encoding", "Upgrade", "Host", "traceparent", "tracestate", UserIdHeader, UserRoleHeader, TraceIdHeader,
         "dapr-app-id", "dapr-api-token", "dapr-caller-app-id", "dapr-callee-app-id",
     };
 
@@ -135,6 +136,12 @@ public sealed class DaprForwarder(DaprClient dapr, ILogger<DaprForwarder> logger
 
         request.Headers.Remove(RequestIdMiddleware.HeaderName);
         request.Headers.TryAddWithoutValidation(RequestIdMiddleware.HeaderName, RequestIdMiddleware.Get(context));
+        // The seed's ProxyHeaders: the W3C trace id, for services and logs that look for X-Trace-ID.
+        if (Activity.Current?.TraceId.ToHexString() is { } traceId && traceId != default(ActivityTraceId).ToHexString())
+        {
+            request.Headers.TryAddWithoutValidation(TraceIdHeader, traceId);
+        }
+
         if (context.User.Identity?.IsAuthenticated == true)
         {
             request.Headers.TryAddWithoutValidation(UserIdHeader, context.User.FindFirstValue(AgentVerseClaims.Subject));
