@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Security.Claims;
@@ -89,7 +90,7 @@ public sealed class DaprForwarder(DaprClient dapr, ILogger<DaprForwarder> logger
 
             context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
             await using var body = await response.Content.ReadAsStreamAsync(context.RequestAborted);
-            var buffer = new byte[16 * 1024];
+            var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
             try
             {
                 int read;
@@ -102,6 +103,10 @@ public sealed class DaprForwarder(DaprClient dapr, ILogger<DaprForwarder> logger
             catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException && context.RequestAborted.IsCancellationRequested)
             {
                 // The client went away mid-stream; nothing left to answer.
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
     }
