@@ -31,6 +31,16 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public string Output => string.Join('\n', _output);
 
+    /// <summary>CPU time the process has used so far (user + system).</summary>
+    public TimeSpan TotalProcessorTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     /// <summary>Starts <c>dotnet AgentVerse.{name}.dll</c> on <paramref name="port"/> and waits until <c>/healthz</c> answers.</summary>
     public static async Task<ServiceProcess> StartAsync(string name, int port, IReadOnlyDictionary<string, string> environment, string? configuration = null)
     {
