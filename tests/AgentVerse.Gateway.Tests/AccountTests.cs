@@ -260,10 +260,12 @@ public sealed class AccountTests(GatewayFixture fixture)
         using var read = await fixture.SendAsync(HttpMethod.Get, "/api/v1/rag/echo", viewer.Token);
         using var write = await fixture.SendAsync(HttpMethod.Post, "/api/v1/rag/echo", viewer.Token, new { x = 1 });
         using var writeDirect = await fixture.SendAsync(HttpMethod.Post, "/api/v1/agents", viewer.Token, new { x = 1 }, client: fixture.Agents);
+        using var defaultPolicy = await fixture.SendAsync(HttpMethod.Post, "/api/v1/rag/default-policy", viewer.Token, new { x = 1 });
 
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, write.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, writeDirect.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, defaultPolicy.StatusCode);
     }
 
     [Fact]

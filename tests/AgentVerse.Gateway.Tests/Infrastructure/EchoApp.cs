@@ -74,6 +74,8 @@ public sealed class EchoApp : IAsyncDisposable
             await echo.NextEvent.WaitAsync(TimeSpan.FromSeconds(20), context.RequestAborted);
             await context.Response.WriteAsync("data: second\n\n", context.RequestAborted);
         });
+        // A bare RequireAuthorization(): the default policy, under which viewers are read-only too.
+        app.MapPost($"/api/v1/{appId}/default-policy", () => TypedResults.Ok()).RequireAuthorization();
         api.MapGet("/slow", async (CancellationToken cancellationToken) =>
         {
             await Task.Delay(TimeSpan.FromSeconds(30), cancellationToken);

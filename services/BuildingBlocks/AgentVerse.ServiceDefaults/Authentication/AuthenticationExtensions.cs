@@ -53,8 +53,11 @@ internal static class AuthenticationExtensions
         {
             authorization.AddPolicy(AgentVersePolicies.Admin, policy => policy.RequireAuthenticatedUser().RequireRole(AgentVerseRoles.Admin));
             authorization.AddPolicy(AgentVersePolicies.User, policy => policy.RequireAuthenticatedUser().RequireRole(AgentVerseRoles.Admin, AgentVerseRoles.User));
-            authorization.AddPolicy(AgentVersePolicies.Viewer, policy => policy.RequireAuthenticatedUser()
-                .RequireRole(AgentVerseRoles.All).AddRequirements(new ViewerReadOnlyRequirement()));
+            var viewer = new AuthorizationPolicyBuilder().RequireAuthenticatedUser()
+                .RequireRole(AgentVerseRoles.All).AddRequirements(new ViewerReadOnlyRequirement()).Build();
+            authorization.AddPolicy(AgentVersePolicies.Viewer, viewer);
+            // A bare RequireAuthorization() means the same: viewers are read-only everywhere.
+            authorization.DefaultPolicy = viewer;
             authorization.AddPolicy(AgentVersePolicies.Authenticated, policy => policy.RequireAuthenticatedUser().RequireRole(AgentVerseRoles.All));
             authorization.FallbackPolicy = new AuthorizationPolicyBuilder().AddRequirements(new ProtectedPathRequirement(auth)).Build();
         });
