@@ -3,11 +3,16 @@ using AgentVerse.Benchmarks;
 return args.FirstOrDefault() switch
 {
     "actors" => await ActorBenchmark.RunAsync(args[1..]),
+    "gateway" => await GatewayBenchmark.RunAsync(args[1..]),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project tests/Benchmarks -- actors [--rate 1000] [--seconds 10] [--actors 100]");
+    Console.Error.WriteLine("""
+        usage: dotnet run -c Release --project tests/Benchmarks -- <benchmark> [options]
+          actors   [--rate 1000] [--seconds 10] [--actors 100]
+          gateway  [--rate 1000] [--seconds 10] [--rounds 2]
+        """);
     return 2;
 }

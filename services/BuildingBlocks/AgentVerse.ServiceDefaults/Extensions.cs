@@ -1,4 +1,7 @@
+using AgentVerse.Dapr;
 using AgentVerse.ServiceDefaults;
+using AgentVerse.ServiceDefaults.Authentication;
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
@@ -16,7 +19,8 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// Cross-cutting setup every AgentVerse service shares: binding, OpenTelemetry, JSON logs, problem details,
-/// request size limit, health checks and OpenAPI. <c>Program.cs</c> calls <see cref="AddServiceDefaults"/>
+/// request size limit, health checks, OpenAPI and zero-trust bearer authentication with the role policies
+/// (<see cref="AgentVersePolicies"/>). <c>Program.cs</c> calls <see cref="AddServiceDefaults"/>
 /// on the builder and <see cref="MapDefaultEndpoints"/> on the app right after <c>Build()</c>.
 /// </summary>
 public static class ServiceDefaultsExtensions
@@ -49,6 +53,7 @@ public static class ServiceDefaultsExtensions
         builder.ConfigureBinding();
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        builder.AddAgentVerseAuthentication();
 
         builder.Logging.AddJsonConsole(options =>
         {
@@ -65,9 +70,11 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>
-    /// Adds the shared middleware (problem details for errors, request size check) and maps
-    /// <c>/healthz</c>, <c>/readyz</c> and <c>/openapi/v1.json</c>. Call it first after <c>Build()</c>
-    /// so the exception handler wraps everything the service adds after it.
+    /// Adds the shared middleware (problem details for errors, request size check, CloudEvents, CORS when
+    /// registered, authentication and authorization) and maps <c>/healthz</c>, <c>/readyz</c>,
+    /// <c>/openapi/v1.json</c>, <c>/dapr/subscribe</c> and the <c>session.revoked</c> subscription.
+    /// Call it first after <c>Build()</c> so the exception handler wraps everything the service adds after it.
+    /// Services need not map <c>/dapr/subscribe</c> (this one lists their <c>WithTopic</c> endpoints too), but may.
     /// </summary>
     /// <param name="app">The built application.</param>
     /// <returns>The same application, for chaining.</returns>
@@ -82,19 +89,34 @@ public static class ServiceDefaultsExtensions
         app.UseStatusCodePages();
         app.UseMiddleware<RequestBodyLimitMiddleware>();
 
+        // Dapr delivers events (session.revoked among them) as CloudEvents.
+        app.UseCloudEvents();
+
+        // CORS answers preflights before authentication would refuse them; only where a service registered CORS.
+        if (app.Services.GetService<ICorsService>() is not null)
+        {
+            app.UseCors();
+        }
+
+        // Zero trust: every service validates the bearer token itself; paths under /api need one.
+        app.UseAgentVerseAuthentication();
+        // A late order: a service that maps /dapr/subscribe itself wins without an ambiguous match, and either
+        // lists every WithTopic endpoint, the session.revoked subscription included.
+        app.MapSubscribeHandler().WithOrder(1_000);
+
         // Health endpoints exist in every environment: Kubernetes and the local launcher probe them.
         app.MapHealthChecks(LivenessPath, new HealthCheckOptions
         {
             Predicate = registration => registration.Tags.Contains(LiveTag),
             ResponseWriter = HealthReportWriter.WriteAsync,
-        });
+        }).AllowAnonymous();
         app.MapHealthChecks(ReadinessPath, new HealthCheckOptions
         {
             Predicate = registration => registration.Tags.Contains(ReadyTag),
             ResponseWriter = HealthReportWriter.WriteAsync,
-        });
+        }).AllowAnonymous();
 
-        app.MapOpenApi();
+        app.MapOpenApi().AllowAnonymous();
 
         return app;
     }

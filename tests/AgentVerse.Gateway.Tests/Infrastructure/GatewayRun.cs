@@ -1,0 +1,171 @@
+using System.Globalization;
+using AgentVerse.Runtime;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AgentVerse.Gateway.Tests.Infrastructure;
+
+/// <summary>
+/// The gateway and the agents service as real processes plus an in-process <see cref="EchoApp"/> (app id
+/// <c>rag</c>), each with its own sidecar of one <see cref="LocalRuntime"/> over a temp resources directory:
+/// in-memory state and pub/sub and a local-file secret store that starts empty, so the gateway generates its key.
+/// </summary>
+public sealed class GatewayRun : IAsyncDisposable
+{
+    public const string EchoAppId = "rag";
+
+    private GatewayRun(string directory, LocalRuntime runtime)
+    {
+        Directory = directory;
+        Runtime = runtime;
+    }
+
+    public string Directory { get; }
+
+    public string SecretsFile => Path.Combine(Directory, "secrets.json");
+
+    public LocalRuntime Runtime { get; }
+
+    public ServiceProcess Gateway { get; private set; } = null!;
+
+    public ServiceProcess Agents { get; private set; } = null!;
+
+    public EchoApp Echo { get; private set; } = null!;
+
+    /// <summary>
+    /// Starts everything; <paramref name="gatewaySettings"/> are extra environment variables of the gateway,
+    /// <paramref name="secretsJson"/> the secret store's initial file (empty by default).
+    /// </summary>
+    public static async Task<GatewayRun> StartAsync(IReadOnlyDictionary<string, string>? gatewaySettings = null, string? configuration = null, string secretsJson = "{}")
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "agentverse-gateway-tests", Guid.NewGuid().ToString("N"));
+        System.IO.Directory.CreateDirectory(directory);
+        var secretsFile = Path.Combine(directory, "secrets.json");
+        await File.WriteAllTextAsync(secretsFile, secretsJson);
+        await File.WriteAllTextAsync(Path.Combine(directory, "components.yaml"), $"""
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata:
+              name: statestore
+            spec:
+              type: state.in-memory
+              version: v1
+              metadata: []
+            ---
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata:
+              name: pubsub
+            spec:
+              type: pubsub.in-memory
+              version: v1
+              metadata: []
+            ---
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata:
+              name: secretstore
+            spec:
+              type: secretstores.local.file
+              version: v1
+              metadata:
+              - name: secretsFile
+                value: "{secretsFile}"
+            """);
+
+        var ports = new Dictionary<string, int>
+        {
+            ["gateway"] = ServiceProcess.FreeTcpPort(),
+            ["agents"] = ServiceProcess.FreeTcpPort(),
+            [EchoAppId] = ServiceProcess.FreeTcpPort(),
+        };
+        var runtime = await LocalRuntime.StartAsync(
+            [.. ports.Select(p => new SidecarOptions { AppId = p.Key, AppPort = p.Value, ResourcesPaths = [directory] })],
+            LoggerFactory(), CancellationToken.None);
+        var stack = new GatewayRun(directory, runtime);
+        try
+        {
+            stack.Echo = await EchoApp.StartAsync(EchoAppId, ports[EchoAppId], runtime[EchoAppId].HttpPort);
+            var gatewayEnvironment = new Dictionary<string, string>
+            {
+                ["APP_ID"] = "gateway",
+                ["DAPR_HTTP_PORT"] = Port(runtime["gateway"].HttpPort),
+                ["Gateway__LocalSecretsFile"] = secretsFile,
+                ["Logging__LogLevel__Default"] = "Warning",
+            };
+            foreach (var (key, value) in gatewaySettings ?? new Dictionary<string, string>())
+            {
+                gatewayEnvironment[key] = value;
+            }
+
+            var starting = new[]
+            {
+                ServiceProcess.StartAsync("Gateway", ports["gateway"], gatewayEnvironment, configuration),
+                ServiceProcess.StartAsync("Agents", ports["agents"], new Dictionary<string, string>
+                {
+                    ["APP_ID"] = "agents",
+                    ["DAPR_HTTP_PORT"] = Port(runtime["agents"].HttpPort),
+                    ["Logging__LogLevel__Default"] = "Warning",
+                }, configuration),
+            };
+            try
+            {
+                var started = await Task.WhenAll(starting);
+                stack.Gateway = started[0];
+                stack.Agents = started[1];
+            }
+            catch
+            {
+                foreach (var task in starting.Where(t => t.IsCompletedSuccessfully))
+                {
+                    await task.Result.DisposeAsync();
+                }
+
+                throw;
+            }
+
+            using var ready = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await Task.WhenAll(runtime.Sidecars.Select(s => s.AppReady.WaitAsync(ready.Token)));
+            return stack;
+        }
+        catch
+        {
+            await stack.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Gateway is not null)
+        {
+            await Gateway.DisposeAsync();
+        }
+
+        if (Agents is not null)
+        {
+            await Agents.DisposeAsync();
+        }
+
+        if (Echo is not null)
+        {
+            await Echo.DisposeAsync();
+        }
+
+        await Runtime.DisposeAsync();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
+
+    private static ILoggerFactory LoggerFactory() =>
+        Environment.GetEnvironmentVariable("AGENTVERSE_TEST_LOGS") == "1"
+            ? Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Debug))
+            : NullLoggerFactory.Instance;
+}

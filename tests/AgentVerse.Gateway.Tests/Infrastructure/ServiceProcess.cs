@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+
+namespace AgentVerse.Gateway.Tests.Infrastructure;
+
+/// <summary>One AgentVerse service running from its build output as a real process, as the launcher runs it.</summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+
+    private ServiceProcess(string name, int port, Process process)
+    {
+        Name = name;
+        Port = port;
+        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
+        _process = process;
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
+    }
+
+    public string Name { get; }
+
+    public int Port { get; }
+
+    /// <summary>A client whose base address is the service's own port (bypassing the gateway).</summary>
+    public HttpClient Client { get; }
+
+    public string Output => string.Join('\n', _output);
+
+    /// <summary>CPU time the process has used so far (user + system).</summary>
+    public TimeSpan TotalProcessorTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
+    /// <summary>Starts <c>dotnet AgentVerse.{name}.dll</c> on <paramref name="port"/> and waits until <c>/healthz</c> answers.</summary>
+    public static async Task<ServiceProcess> StartAsync(string name, int port, IReadOnlyDictionary<string, string> environment, string? configuration = null)
+    {
+        var dll = LocateServiceAssembly(name, configuration);
+        var startInfo = new ProcessStartInfo("dotnet", [dll])
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var inherited in new[] { "ASPNETCORE_URLS", "DOTNET_URLS", "ASPNETCORE_HTTP_PORTS", "DOTNET_ENVIRONMENT", "APP_ID", "DAPR_HTTP_ENDPOINT", "DAPR_API_TOKEN", "OTEL_EXPORTER_OTLP_ENDPOINT" })
+        {
+            startInfo.Environment.Remove(inherited);
+        }
+
+        startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        startInfo.Environment["APP_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (key, value) in environment)
+        {
+            startInfo.Environment[key] = value;
+        }
+
+        var service = new ServiceProcess(name, port, new Process { StartInfo = startInfo });
+        service._process.Start();
+        service._process.BeginOutputReadLine();
+        service._process.BeginErrorReadLine();
+        await service.WaitUntilLiveAsync(TimeSpan.FromSeconds(60));
+        return service;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    public override string ToString() => Name;
+
+    private async Task WaitUntilLiveAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode}:\n{Output}");
+            }
+
+            try
+            {
+                using var response = await Client.GetAsync(new Uri("healthz", UriKind.Relative));
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"{Name} did not answer /healthz within {timeout}:\n{Output}");
+    }
+
+    /// <summary>A port nothing listens on right now.</summary>
+    public static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary><c>services/{name}/bin/{Configuration}/net10.0/AgentVerse.{name}.dll</c> under the repository root.</summary>
+    public static string LocateServiceAssembly(string name, string? configuration = null)
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "AgentVerse.sln")))
+        {
+            root = root.Parent;
+        }
+
+        if (root is null)
+        {
+            throw new InvalidOperationException($"No AgentVerse.sln above {AppContext.BaseDirectory}.");
+        }
+
+        // Same configuration as the assembly running this code (tests: Debug; the benchmark: Release).
+        configuration ??= typeof(ServiceProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var dll = Path.Combine(root.FullName, "services", name, "bin", configuration, "net10.0", $"AgentVerse.{name}.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build output of {name} not found; build first.", dll);
+    }
+}
