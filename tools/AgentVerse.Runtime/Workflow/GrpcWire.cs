@@ -1,0 +1,166 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Text;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Http;
+
+namespace AgentVerse.Runtime.Workflow;
+
+/// <summary>gRPC status codes (grpc/grpc doc/statuscodes.md) used by the workflow service.</summary>
+internal enum GrpcStatusCode
+{
+    Ok = 0,
+    Cancelled = 1,
+    Unknown = 2,
+    InvalidArgument = 3,
+    DeadlineExceeded = 4,
+    NotFound = 5,
+    AlreadyExists = 6,
+    ResourceExhausted = 8,
+    FailedPrecondition = 9,
+    Aborted = 10,
+    Unimplemented = 12,
+    Internal = 13,
+    Unavailable = 14,
+    Unauthenticated = 16,
+}
+
+/// <summary>An RPC failure carrying the gRPC status the caller should see.</summary>
+internal sealed class GrpcException(GrpcStatusCode code, string message) : Exception(message)
+{
+    public GrpcStatusCode Code { get; } = code;
+}
+
+/// <summary>
+/// gRPC over HTTP/2 by hand (grpc/grpc doc/PROTOCOL-HTTP2.md): 5-byte length-prefixed messages in the
+/// body, and the status in trailers (or in the headers when nothing was sent: "Trailers-Only").
+/// </summary>
+internal static class GrpcWire
+{
+    /// <summary>daprd's default <c>--max-body-size</c>; every turn carries the full history, so this bounds it.</summary>
+    public const int MaxMessageSize = 4 * 1024 * 1024;
+
+    /// <summary>Reads the whole request body (unary and server-streaming calls send one message, then END_STREAM).</summary>
+    public static async Task<T> ReadSingleMessageAsync<T>(PipeReader reader, MessageParser<T> parser, CancellationToken cancellationToken)
+        where T : IMessage<T>
+    {
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            if (buffer.Length > MaxMessageSize + 5)
+            {
+                throw new GrpcException(GrpcStatusCode.ResourceExhausted, $"grpc: received message larger than max ({buffer.Length - 5} vs. {MaxMessageSize})");
+            }
+            if (!result.IsCompleted)
+            {
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                continue;
+            }
+            try
+            {
+                return Parse(buffer, parser);
+            }
+            finally
+            {
+                reader.AdvanceTo(buffer.End);
+            }
+        }
+    }
+
+    private static T Parse<T>(ReadOnlySequence<byte> buffer, MessageParser<T> parser)
+        where T : IMessage<T>
+    {
+        if (buffer.Length < 5)
+        {
+            throw new GrpcException(GrpcStatusCode.Internal, "grpc: request carried no message");
+        }
+        Span<byte> header = stackalloc byte[5];
+        buffer.Slice(0, 5).CopyTo(header);
+        if (header[0] != 0)
+        {
+            // No grpc-encoding is ever negotiated with this server, so a compressed frame is a protocol error.
+            throw new GrpcException(GrpcStatusCode.Internal, "grpc: compressed messages are not supported");
+        }
+        var length = BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
+        if (length > MaxMessageSize)
+        {
+            throw new GrpcException(GrpcStatusCode.ResourceExhausted, $"grpc: received message larger than max ({length} vs. {MaxMessageSize})");
+        }
+        if (buffer.Length - 5 < length)
+        {
+            throw new GrpcException(GrpcStatusCode.Internal, "grpc: request message was truncated");
+        }
+        try
+        {
+            return parser.ParseFrom(buffer.Slice(5, length));
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new GrpcException(GrpcStatusCode.Internal, "grpc: failed to unmarshal the request: " + e.Message);
+        }
+    }
+
+    /// <summary>Writes one framed message and flushes, so a streamed item leaves at once.</summary>
+    public static async Task WriteMessageAsync(HttpResponse response, IMessage message, CancellationToken cancellationToken)
+    {
+        if (!response.HasStarted)
+        {
+            await response.StartAsync(cancellationToken);
+        }
+        var size = message.CalculateSize();
+        var writer = response.BodyWriter;
+        var span = writer.GetSpan(5 + size);
+        span[0] = 0;
+        BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)size);
+        message.WriteTo(span.Slice(5, size));
+        writer.Advance(5 + size);
+        await writer.FlushAsync(cancellationToken);
+    }
+
+    public static void PrepareResponse(HttpResponse response)
+    {
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/grpc";
+    }
+
+    /// <summary>Ends the call with a status: in trailers after a body, or Trailers-Only before one (as grpc-dotnet does).</summary>
+    public static void SetStatus(HttpResponse response, GrpcStatusCode code, string? message = null)
+    {
+        var status = ((int)code).ToString(CultureInfo.InvariantCulture);
+        if (!response.HasStarted)
+        {
+            response.Headers["grpc-status"] = status;
+            if (!string.IsNullOrEmpty(message))
+            {
+                response.Headers["grpc-message"] = PercentEncode(message);
+            }
+            return;
+        }
+        response.AppendTrailer("grpc-status", status);
+        if (!string.IsNullOrEmpty(message))
+        {
+            response.AppendTrailer("grpc-message", PercentEncode(message));
+        }
+    }
+
+    // grpc-message is percent-encoded UTF-8: printable ASCII except '%' passes through.
+    public static string PercentEncode(string message)
+    {
+        var builder = new StringBuilder(message.Length);
+        foreach (var b in Encoding.UTF8.GetBytes(message))
+        {
+            if (b is >= 0x20 and <= 0x7E && b != (byte)'%')
+            {
+                builder.Append((char)b);
+            }
+            else
+            {
+                builder.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+            }
+        }
+        return builder.ToString();
+    }
+}
