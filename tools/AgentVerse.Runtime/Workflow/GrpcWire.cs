@@ -2,36 +2,11 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Pipelines;
-using System.Text;
 using Google.Protobuf;
+using AgentVerse.Dapr.Workflow.Grpc;
 using Microsoft.AspNetCore.Http;
 
 namespace AgentVerse.Runtime.Workflow;
-
-/// <summary>gRPC status codes (grpc/grpc doc/statuscodes.md) used by the workflow service.</summary>
-internal enum GrpcStatusCode
-{
-    Ok = 0,
-    Cancelled = 1,
-    Unknown = 2,
-    InvalidArgument = 3,
-    DeadlineExceeded = 4,
-    NotFound = 5,
-    AlreadyExists = 6,
-    ResourceExhausted = 8,
-    FailedPrecondition = 9,
-    Aborted = 10,
-    Unimplemented = 12,
-    Internal = 13,
-    Unavailable = 14,
-    Unauthenticated = 16,
-}
-
-/// <summary>An RPC failure carrying the gRPC status the caller should see.</summary>
-internal sealed class GrpcException(GrpcStatusCode code, string message) : Exception(message)
-{
-    public GrpcStatusCode Code { get; } = code;
-}
 
 /// <summary>
 /// gRPC over HTTP/2 by hand (grpc/grpc doc/PROTOCOL-HTTP2.md): 5-byte length-prefixed messages in the
@@ -110,14 +85,7 @@ internal static class GrpcWire
         {
             await response.StartAsync(cancellationToken);
         }
-        var size = message.CalculateSize();
-        var writer = response.BodyWriter;
-        var span = writer.GetSpan(5 + size);
-        span[0] = 0;
-        BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)size);
-        message.WriteTo(span.Slice(5, size));
-        writer.Advance(5 + size);
-        await writer.FlushAsync(cancellationToken);
+        await GrpcMessageFraming.WriteMessageAsync(response.BodyWriter, message, cancellationToken);
     }
 
     public static void PrepareResponse(HttpResponse response)
@@ -146,21 +114,5 @@ internal static class GrpcWire
         }
     }
 
-    // grpc-message is percent-encoded UTF-8: printable ASCII except '%' passes through.
-    public static string PercentEncode(string message)
-    {
-        var builder = new StringBuilder(message.Length);
-        foreach (var b in Encoding.UTF8.GetBytes(message))
-        {
-            if (b is >= 0x20 and <= 0x7E && b != (byte)'%')
-            {
-                builder.Append((char)b);
-            }
-            else
-            {
-                builder.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
-            }
-        }
-        return builder.ToString();
-    }
+    private static string PercentEncode(string message) => GrpcStatusMessage.Encode(message);
 }

@@ -1,3 +1,4 @@
+using AgentVerse.Dapr.Workflow.Grpc;
 using AgentVerse.Dapr.Workflow.Protocol;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -119,7 +120,7 @@ internal sealed class TaskHubSidecarService(WorkflowEngine engine, string? apiTo
         }
         catch (GrpcException e)
         {
-            GrpcWire.SetStatus(response, e.Code, e.Message);
+            GrpcWire.SetStatus(response, e.StatusCode, e.Detail);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
@@ -143,7 +144,7 @@ internal sealed class TaskHubSidecarService(WorkflowEngine engine, string? apiTo
         var request = await GrpcWire.ReadSingleMessageAsync(context.Request.BodyReader, parser, linked.Token);
         var reply = await handle(request, linked.Token);
         await GrpcWire.WriteMessageAsync(context.Response, reply, linked.Token);
-        GrpcWire.SetStatus(context.Response, GrpcStatusCode.Ok);
+        GrpcWire.SetStatus(context.Response, GrpcStatusCode.OK);
     }
 
     private async Task<IMessage> PurgeAsync(PurgeInstancesRequest request, CancellationToken cancellationToken)

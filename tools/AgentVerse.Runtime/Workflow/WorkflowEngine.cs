@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using AgentVerse.Dapr.Workflow.Grpc;
 using AgentVerse.Dapr.Workflow.Protocol;
 using AgentVerse.Runtime.Sidecar;
 using AgentVerse.Runtime.State;

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using AgentVerse.Dapr.Workflow.Grpc;
 using AgentVerse.Dapr.Workflow.Protocol;
 using AgentVerse.Runtime.Workflow;
 using Google.Protobuf;
@@ -80,7 +81,7 @@ internal static class WorkflowApi
         catch (GrpcException e)
         {
             var code = instanceId.Length > 64 ? "ERR_INSTANCE_ID_TOO_LONG" : "ERR_INSTANCE_ID_INVALID";
-            await new DaprError(400, code, e.Message).WriteAsync(context.Response);
+            await new DaprError(400, code, e.Detail).WriteAsync(context.Response);
             return;
         }
         // The body is the workflow's raw input text (daprd passes it through unparsed).
@@ -91,7 +92,7 @@ internal static class WorkflowApi
         }
         catch (GrpcException e)
         {
-            await new DaprError(500, "ERR_START_WORKFLOW", $"error starting workflow '{name}': {e.Message}").WriteAsync(context.Response);
+            await new DaprError(500, "ERR_START_WORKFLOW", $"error starting workflow '{name}': {e.Detail}").WriteAsync(context.Response);
             return;
         }
         context.Response.StatusCode = StatusCodes.Status202Accepted;
@@ -114,7 +115,7 @@ internal static class WorkflowApi
         }
         catch (GrpcException e)
         {
-            await new DaprError(500, "ERR_GET_WORKFLOW", $"error while getting workflow info on instance '{instanceId}': {e.Message}").WriteAsync(context.Response);
+            await new DaprError(500, "ERR_GET_WORKFLOW", $"error while getting workflow info on instance '{instanceId}': {e.Detail}").WriteAsync(context.Response);
             return;
         }
         if (record is null)
@@ -185,14 +186,14 @@ internal static class WorkflowApi
         {
             await operation(instanceId, context.RequestAborted);
         }
-        catch (GrpcException e) when (e.Code == GrpcStatusCode.NotFound && notFoundIs404)
+        catch (GrpcException e) when (e.StatusCode == GrpcStatusCode.NotFound && notFoundIs404)
         {
             await InstanceNotFound(instanceId).WriteAsync(context.Response);
             return;
         }
         catch (GrpcException e)
         {
-            await new DaprError(500, errorCode, string.Format(System.Globalization.CultureInfo.InvariantCulture, format, instanceId, e.Message)).WriteAsync(context.Response);
+            await new DaprError(500, errorCode, string.Format(System.Globalization.CultureInfo.InvariantCulture, format, instanceId, e.Detail)).WriteAsync(context.Response);
             return;
         }
         context.Response.StatusCode = StatusCodes.Status202Accepted;
