@@ -1,0 +1,135 @@
+using System.Globalization;
+using AgentVerse.Dapr.Workflow.Protocol;
+using AgentVerse.Runtime.Tests.Sidecar;
+
+namespace AgentVerse.Runtime.Tests.Workflow;
+
+/// <summary>Redelivery to other workers, and runs that outlive the runtime process.</summary>
+public sealed class WorkflowDurabilityTests
+{
+    private static Task UntilAsync(Func<bool> condition, string because) => TestApp.EventuallyAsync(condition, 15, because);
+
+    private static int Connected(WorkflowRun run) => run.Runtime.Find(WorkflowRun.AppId)!.Workflows.Dispatcher.ConnectedWorkers;
+
+    private static ScriptedWorker ChainWorker(WorkflowRun run) => run.Worker()
+        .Workflow("Chain", WorkflowEngineTests.Chain)
+        .Activity("Double", s => (int.Parse(s!, CultureInfo.InvariantCulture) * 2).ToString(CultureInfo.InvariantCulture));
+
+    [Fact]
+    public async Task A_workflow_turn_goes_to_the_next_worker_when_the_stream_drops()
+    {
+        await using var run = await WorkflowRun.StartAsync();
+        var silent = run.Worker().Workflow("Chain", WorkflowEngineTests.Chain);
+        silent.AnswersWorkflows = false;
+        silent.Start();
+        await UntilAsync(() => Connected(run) == 1, "the first worker connects");
+
+        var started = await run.StartAsync("Chain", "1", startAt: DateTimeOffset.UnixEpoch);
+        await UntilAsync(() => !silent.Received.IsEmpty, "the first worker gets the turn");
+        await silent.DisposeAsync();
+
+        await using var rescuer = ChainWorker(run).Start();
+        var done = await run.WaitForCompletionAsync(started.InstanceId);
+
+        Assert.Equal("8", done.OrchestrationState.Output);
+        Assert.Contains(rescuer.Received, i => i.OrchestratorRequest?.NewEvents.Any(e => e.ExecutionStarted is not null) == true);
+    }
+
+    [Fact]
+    public async Task An_activity_goes_to_the_next_worker_when_the_stream_drops()
+    {
+        await using var run = await WorkflowRun.StartAsync();
+        var never = new TaskCompletionSource<string?>();
+        var stuck = run.Worker().Workflow("Chain", WorkflowEngineTests.Chain).Activity("Double", _ => never.Task).Start();
+        await UntilAsync(() => Connected(run) == 1, "the first worker connects");
+
+        var started = await run.StartAsync("Chain", "1");
+        await UntilAsync(() => stuck.Received.Any(i => i.ActivityRequest is not null), "the first worker gets the activity");
+        await stuck.DisposeAsync();
+
+        await using var rescuer = ChainWorker(run).Start();
+        var done = await run.WaitForCompletionAsync(started.InstanceId);
+
+        Assert.Equal("8", done.OrchestrationState.Output);
+    }
+
+    [Fact]
+    public async Task A_worker_that_never_answers_loses_the_turn_after_the_timeout()
+    {
+        await using var run = await WorkflowRun.StartAsync(workItemTimeout: TimeSpan.FromSeconds(1));
+        // It still runs activities: only its workflow turns hang.
+        await using var hung = ChainWorker(run);
+        hung.AnswersWorkflows = false;
+        hung.Start();
+        await UntilAsync(() => Connected(run) == 1, "the hung worker connects");
+        var started = await run.StartAsync("Chain", "1", startAt: DateTimeOffset.UnixEpoch);
+        await UntilAsync(() => !hung.Received.IsEmpty, "the hung worker gets the turn");
+
+        await using var healthy = ChainWorker(run).Start();
+        var done = await run.WaitForCompletionAsync(started.InstanceId);
+
+        Assert.Equal("8", done.OrchestrationState.Output);
+    }
+
+    [Fact]
+    public async Task A_workflow_waiting_on_a_timer_completes_after_the_runtime_restarts()
+    {
+        var first = await WorkflowRun.StartAsync();
+        var directory = first.Directory;
+        string instanceId;
+        await using (var worker = first.Worker()
+            .Workflow("Sleepy", t => t.IsFirst ? [Actions.Timer(0, t.Now.AddSeconds(2))] : t.TimerFired(0) ? [Actions.Complete(1, "\"woke\"")] : [])
+            .Start())
+        {
+            instanceId = (await first.StartAsync("Sleepy")).InstanceId;
+        }
+        await first.StopAsync();
+
+        await using var second = await WorkflowRun.StartAsync(directory);
+        Assert.Equal(OrchestrationStatus.Running, (await second.GetAsync(instanceId)).OrchestrationState.OrchestrationStatus);
+        await using var again = second.Worker()
+            .Workflow("Sleepy", t => t.IsFirst ? [Actions.Timer(0, t.Now.AddSeconds(2))] : t.TimerFired(0) ? [Actions.Complete(1, "\"woke\"")] : [])
+            .Start();
+        var done = await second.WaitForCompletionAsync(instanceId);
+
+        Assert.Equal("\"woke\"", done.OrchestrationState.Output);
+        Assert.DoesNotContain(again.Received, i => i.OrchestratorRequest?.NewEvents.Any(e => e.ExecutionStarted is not null) == true);
+    }
+
+    [Fact]
+    public async Task A_scheduled_activity_runs_after_the_runtime_restarts()
+    {
+        var first = await WorkflowRun.StartAsync();
+        var directory = first.Directory;
+        var never = new TaskCompletionSource<string?>();
+        string instanceId;
+        await using (var stuck = first.Worker().Workflow("Chain", WorkflowEngineTests.Chain).Activity("Double", _ => never.Task).Start())
+        {
+            instanceId = (await first.StartAsync("Chain", "1")).InstanceId;
+            await UntilAsync(() => stuck.Received.Any(i => i.ActivityRequest is not null), "the activity is dispatched");
+        }
+        await first.StopAsync();
+
+        await using var second = await WorkflowRun.StartAsync(directory);
+        await using var worker = ChainWorker(second).Start();
+        var done = await second.WaitForCompletionAsync(instanceId);
+
+        Assert.Equal("8", done.OrchestrationState.Output);
+    }
+
+    [Fact]
+    public async Task A_workflow_started_without_a_worker_runs_when_one_connects_to_a_restarted_runtime()
+    {
+        var first = await WorkflowRun.StartAsync();
+        var directory = first.Directory;
+        var instanceId = (await first.StartAsync("Chain", "1", startAt: DateTimeOffset.UnixEpoch)).InstanceId;
+        await first.StopAsync();
+
+        await using var second = await WorkflowRun.StartAsync(directory);
+        await using var worker = ChainWorker(second).Start();
+        var done = await second.WaitForCompletionAsync(instanceId);
+
+        Assert.Equal("8", done.OrchestrationState.Output);
+        Assert.Equal("1", done.OrchestrationState.Input);
+    }
+}
