@@ -521,7 +521,7 @@ internal sealed class ReplayWorkflowContext : WorkflowContext
         {
             if (timeout <= TimeSpan.Zero)
             {
-                await cancelWait.CancelAsync();
+                cancelWait.Cancel();
             }
             else
             {
@@ -531,7 +531,9 @@ internal sealed class ReplayWorkflowContext : WorkflowContext
                     new CreateTimerAction { ExternalEvent = new TimerOriginExternalEvent { Name = eventName } },
                     cancelTimer.Token);
                 var winner = await Task.WhenAny(eventTask, timer);
-                await (winner == timer ? cancelWait : cancelTimer).CancelAsync();
+
+                // Synchronous Cancel on purpose: CancelAsync would run the callbacks on the thread pool, outside the replay.
+                (winner == timer ? cancelWait : cancelTimer).Cancel();
             }
         }
 
