@@ -532,4 +532,40 @@ public sealed class ReplayEngineTests
         Assert.Contains("did not schedule any action with that sequence number", failure.ErrorMessage, StringComparison.Ordinal);
         Assert.Contains("'A'", failure.ErrorMessage, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Code_that_now_returns_early_while_history_holds_later_actions_is_non_deterministic()
+    {
+        var harness = new ReplayHarness(o => o.RegisterWorkflow<object?, string>("Shortened", async (ctx, _) =>
+        {
+            await ctx.CallActivityAsync("A");
+            return "done early";
+        }));
+
+        var response = harness.Run(
+            [Started(T0), ExecutionStarted("Shortened"), TaskScheduled(0, "A"), Started(T1), TaskCompleted(0, null), TaskScheduled(1, "B")],
+            [Started(T2), TaskCompleted(1, null)]);
+
+        var action = Assert.Single(response.Actions);
+        Assert.Equal(OrchestrationStatus.Failed, action.CompleteOrchestration.OrchestrationStatus);
+        Assert.Equal("NonDeterministicWorkflowException", action.CompleteOrchestration.FailureDetails.ErrorType);
+        Assert.Contains("called activity 'B' with sequence number 1", action.CompleteOrchestration.FailureDetails.ErrorMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Fire_and_forget_activities_scheduled_before_returning_are_sent_with_the_completion()
+    {
+        var harness = new ReplayHarness(o => o.RegisterWorkflow<object?, string>("FireAndForget", (ctx, _) =>
+        {
+            _ = ctx.CallActivityAsync("Notify");
+            return Task.FromResult("done");
+        }));
+
+        var response = harness.Run([], [Started(T0), ExecutionStarted("FireAndForget")]);
+
+        Assert.Equal(2, response.Actions.Count);
+        Assert.Equal("Notify", response.Actions[0].ScheduleTask.Name);
+        Assert.Equal(OrchestrationStatus.Completed, response.Actions[1].CompleteOrchestration.OrchestrationStatus);
+        Assert.Equal(1, response.Actions[1].Id);
+    }
 }

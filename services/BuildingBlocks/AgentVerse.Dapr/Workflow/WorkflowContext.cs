@@ -42,7 +42,11 @@ public abstract class WorkflowContext
     public virtual Task CreateTimer(TimeSpan delay, CancellationToken cancellationToken = default)
         => CreateTimer(CurrentUtcDateTime.Add(delay), cancellationToken);
 
-    /// <summary>A durable timer that fires at <paramref name="fireAt"/> (UTC). Cancelling the token cancels the returned task.</summary>
+    /// <summary>
+    /// A durable timer that fires at <paramref name="fireAt"/> (UTC). Cancelling the token cancels the
+    /// returned task; cancel with <see cref="CancellationTokenSource.Cancel()"/>, since
+    /// <see cref="CancellationTokenSource.CancelAsync"/> runs callbacks outside the replay.
+    /// </summary>
     public abstract Task CreateTimer(DateTime fireAt, CancellationToken cancellationToken);
 
     /// <summary>

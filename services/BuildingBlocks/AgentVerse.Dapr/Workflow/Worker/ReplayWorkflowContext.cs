@@ -44,6 +44,7 @@ internal sealed class ReplayWorkflowContext : WorkflowContext
     private (string? Input, bool PreserveUnprocessedEvents)? _continueAsNew;
     private OrchestratorAction? _completion;
     private bool _completionDropsPendingActions;
+    private bool _nonDeterministic;
 
     public ReplayWorkflowContext(
         string instanceId, WorkflowRegistry registry, IServiceProvider services, WorkflowSerializer serializer, ILoggerFactory loggerFactory)
@@ -93,24 +94,34 @@ internal sealed class ReplayWorkflowContext : WorkflowContext
 
     private void Apply(HistoryEvent historyEvent)
     {
-        if (IsCompleted)
+        if (_nonDeterministic)
         {
-            // Once the code has returned, only external events still matter: ContinueAsNew carries them over.
-            if (historyEvent.EventTypeCase == HistoryEvent.EventTypeOneofCase.EventRaised && _continueAsNew is not null)
-            {
-                _unconsumedEvents.Add(historyEvent);
-            }
-
             return;
         }
 
         try
         {
-            Process(historyEvent);
-            _sync.Drain();
+            if (!IsCompleted)
+            {
+                Process(historyEvent);
+                _sync.Drain();
+            }
+            else if (IsActionEcho(historyEvent.EventTypeCase))
+            {
+                // The code has returned, yet history may still hold actions a previous run took after
+                // this point: those must match too, or the code changed under a running instance.
+                Process(historyEvent);
+            }
+            else if (historyEvent.EventTypeCase == HistoryEvent.EventTypeOneofCase.EventRaised && _continueAsNew is not null)
+            {
+                // Once the code has returned, external events are only kept for ContinueAsNew to carry over.
+                _unconsumedEvents.Add(historyEvent);
+            }
         }
         catch (NonDeterministicWorkflowException ex)
         {
+            _nonDeterministic = true;
+            _completion = null;
             Complete(OrchestrationStatus.Failed, null, new TaskFailureDetails
             {
                 ErrorType = NonDeterministicErrorType,
@@ -118,6 +129,12 @@ internal sealed class ReplayWorkflowContext : WorkflowContext
             }, dropPendingActions: true);
         }
     }
+
+    private static bool IsActionEcho(HistoryEvent.EventTypeOneofCase eventType) => eventType
+        is HistoryEvent.EventTypeOneofCase.TaskScheduled
+        or HistoryEvent.EventTypeOneofCase.TimerCreated
+        or HistoryEvent.EventTypeOneofCase.SubOrchestrationInstanceCreated
+        or HistoryEvent.EventTypeOneofCase.EventSent;
 
     private void Process(HistoryEvent e)
     {
