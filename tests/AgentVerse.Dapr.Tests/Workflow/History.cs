@@ -107,14 +107,14 @@ internal sealed class ReplayHarness
 {
     private readonly OrchestrationExecutor _executor;
 
-    public ReplayHarness(Action<DaprWorkflowOptions> register)
+    public ReplayHarness(Action<DaprWorkflowOptions> register, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
     {
         var options = new DaprWorkflowOptions();
         register(options);
         Options = options;
         Services = new ServiceCollection().BuildServiceProvider();
         Serializer = new WorkflowSerializer(options.JsonSerializerOptions);
-        _executor = new OrchestrationExecutor(options.Registry, Services, Serializer, NullLoggerFactory.Instance);
+        _executor = new OrchestrationExecutor(options.Registry, Services, Serializer, loggerFactory ?? NullLoggerFactory.Instance);
     }
 
     public DaprWorkflowOptions Options { get; }

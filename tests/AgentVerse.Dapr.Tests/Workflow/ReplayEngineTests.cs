@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using AgentVerse.Dapr.Workflow;
 using AgentVerse.Dapr.Workflow.Protocol;
 using static AgentVerse.Dapr.Tests.Workflow.History;
@@ -567,5 +568,46 @@ public sealed class ReplayEngineTests
         Assert.Equal("Notify", response.Actions[0].ScheduleTask.Name);
         Assert.Equal(OrchestrationStatus.Completed, response.Actions[1].CompleteOrchestration.OrchestrationStatus);
         Assert.Equal(1, response.Actions[1].Id);
+    }
+
+    [Fact]
+    public void The_replay_safe_logger_writes_only_for_code_that_runs_for_the_first_time()
+    {
+        var logs = new RecordingLoggerProvider();
+        using var factory = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddProvider(logs));
+        var harness = new ReplayHarness(
+            o => o.RegisterWorkflow<object?, string>("Logs", async (ctx, _) =>
+            {
+                var logger = ctx.CreateReplaySafeLogger("Logs");
+                Microsoft.Extensions.Logging.LoggerExtensions.LogInformation(logger, "before");
+                await ctx.CallActivityAsync("A");
+                Microsoft.Extensions.Logging.LoggerExtensions.LogInformation(logger, "after");
+                return "done";
+            }),
+            factory);
+
+        harness.Run([Started(T0), ExecutionStarted("Logs"), TaskScheduled(0, "A")], [Started(T1), TaskCompleted(0, null)]);
+
+        Assert.Equal(["after"], logs.Messages);
+    }
+
+    private sealed class RecordingLoggerProvider : Microsoft.Extensions.Logging.ILoggerProvider, Microsoft.Extensions.Logging.ILogger
+    {
+        public List<string> Messages { get; } = [];
+
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull
+            => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            => Messages.Add(formatter(state, exception));
+
+        public void Dispose()
+        {
+        }
     }
 }

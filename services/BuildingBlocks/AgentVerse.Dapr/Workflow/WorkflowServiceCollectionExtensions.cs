@@ -16,7 +16,11 @@ public static class WorkflowServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-        services.AddOptions<DaprWorkflowOptions>().Configure(configure);
+        services.AddOptions<DaprWorkflowOptions>()
+            .Configure(configure)
+            .Validate(o => o.MaxConcurrentWorkflows > 0 && o.MaxConcurrentActivities > 0, "Workflow concurrency limits must be positive.")
+            .Validate(o => o.GrpcEndpoint is null || o.GrpcEndpoint.IsAbsoluteUri, "GrpcEndpoint must be an absolute http:// address.")
+            .ValidateOnStart();
         services.AddLogging();
         services.TryAddSingleton<WorkflowSidecarConnection>();
         services.TryAddSingleton(sp => new DaprWorkflowClient(
