@@ -42,7 +42,7 @@ public sealed class WorkflowRun : IAsyncDisposable
         """;
 
     /// <summary>Starts a runtime over <paramref name="directory"/> (a new temp dir when null) holding <paramref name="resources"/>, or the SQLite actor store by default.</summary>
-    public static async Task<WorkflowRun> StartAsync(string? directory = null, TimeSpan? workItemTimeout = null, params string[] resources)
+    public static async Task<WorkflowRun> StartAsync(string? directory = null, TimeSpan? workItemTimeout = null, int grpcPort = 0, params string[] resources)
     {
         var isNew = directory is null;
         directory ??= RuntimeRun.TempDirectory();
@@ -58,6 +58,7 @@ public sealed class WorkflowRun : IAsyncDisposable
         {
             AppId = AppId,
             ResourcesPaths = [directory],
+            GrpcPort = grpcPort,
             WorkflowWorkItemTimeout = workItemTimeout ?? TimeSpan.FromMinutes(5),
         };
         var runtime = await LocalRuntime.StartAsync([options], RuntimeRun.LoggerFactory(), CancellationToken.None);
