@@ -10,12 +10,16 @@ namespace AgentVerse.Runtime.Tests.Workflow;
 /// </summary>
 public sealed class WorkflowRun : IAsyncDisposable
 {
-    private WorkflowRun(LocalRuntime runtime, string directory)
+    private WorkflowRun(LocalRuntime runtime, string directory, string? apiToken)
     {
         Runtime = runtime;
         Directory = directory;
-        Grpc = new GrpcCallInvoker(new Uri($"http://127.0.0.1:{runtime[AppId].GrpcPort}"));
+        Grpc = new GrpcCallInvoker(new Uri($"http://127.0.0.1:{runtime[AppId].GrpcPort}"), apiToken);
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{runtime[AppId].HttpPort}/") };
+        if (apiToken is not null)
+        {
+            Http.DefaultRequestHeaders.Add("dapr-api-token", apiToken);
+        }
     }
 
     public const string AppId = "wfapp";
@@ -42,7 +46,7 @@ public sealed class WorkflowRun : IAsyncDisposable
         """;
 
     /// <summary>Starts a runtime over <paramref name="directory"/> (a new temp dir when null) holding <paramref name="resources"/>, or the SQLite actor store by default.</summary>
-    public static async Task<WorkflowRun> StartAsync(string? directory = null, TimeSpan? workItemTimeout = null, int grpcPort = 0, params string[] resources)
+    public static async Task<WorkflowRun> StartAsync(string? directory = null, TimeSpan? workItemTimeout = null, int grpcPort = 0, string? apiToken = null, params string[] resources)
     {
         var isNew = directory is null;
         directory ??= RuntimeRun.TempDirectory();
@@ -59,10 +63,11 @@ public sealed class WorkflowRun : IAsyncDisposable
             AppId = AppId,
             ResourcesPaths = [directory],
             GrpcPort = grpcPort,
+            ApiToken = apiToken,
             WorkflowWorkItemTimeout = workItemTimeout ?? TimeSpan.FromMinutes(5),
         };
         var runtime = await LocalRuntime.StartAsync([options], RuntimeRun.LoggerFactory(), CancellationToken.None);
-        return new WorkflowRun(runtime, directory);
+        return new WorkflowRun(runtime, directory, apiToken);
     }
 
     public ScriptedWorker Worker() => new(Grpc);

@@ -73,6 +73,8 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = Options.MaxBodySize;
+            // grpc-go (daprd) sets no stream limit; workflow clients park many WaitFor* calls on one connection.
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 10_000;
             kestrel.ListenLocalhost(HttpPort, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
             // daprd's gRPC API port: HTTP/2 cleartext only (the workflow protocol is served here).
             kestrel.ListenLocalhost(GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);

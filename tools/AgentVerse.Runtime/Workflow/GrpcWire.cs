@@ -88,6 +88,26 @@ internal static class GrpcWire
         await GrpcMessageFraming.WriteMessageAsync(response.BodyWriter, message, cancellationToken);
     }
 
+    /// <summary>The <c>grpc-timeout</c> header (e.g. <c>30S</c>, <c>100m</c>), or null when absent or malformed.</summary>
+    public static TimeSpan? ParseTimeout(string? value)
+    {
+        if (string.IsNullOrEmpty(value) || value.Length < 2 || value.Length > 9
+            || !long.TryParse(value.AsSpan(0, value.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var amount))
+        {
+            return null;
+        }
+        return value[^1] switch
+        {
+            'H' => TimeSpan.FromHours(amount),
+            'M' => TimeSpan.FromMinutes(amount),
+            'S' => TimeSpan.FromSeconds(amount),
+            'm' => TimeSpan.FromMilliseconds(amount),
+            'u' => TimeSpan.FromMicroseconds(amount),
+            'n' => TimeSpan.FromTicks(amount / 100),
+            _ => null,
+        };
+    }
+
     public static void PrepareResponse(HttpResponse response)
     {
         response.StatusCode = StatusCodes.Status200OK;

@@ -114,6 +114,16 @@ internal sealed class TaskHubSidecarService(WorkflowEngine engine, string? apiTo
                         return Task.FromResult<IMessage>(new CompleteTaskResponse());
                     });
                     break;
+                // Dropped from the proto in Dapr 1.17 and never served by daprd; here they hand the item to the next worker.
+                case "AbandonTaskActivityWorkItem" or "AbandonTaskOrchestratorWorkItem":
+                    // Abandon{Activity,Orchestration}TaskRequest is { string completionToken = 1; }: the same wire
+                    // shape as CreateInstanceResponse { string instanceId = 1; }, so that parser reads it.
+                    await UnaryAsync(context, CreateInstanceResponse.Parser, (r, _) =>
+                    {
+                        engine.Dispatcher.Abandon(r.InstanceId);
+                        return Task.FromResult<IMessage>(new Empty());
+                    });
+                    break;
                 default:
                     throw new GrpcException(GrpcStatusCode.Unimplemented, $"unknown method {method} for service TaskHubSidecarService");
             }
@@ -141,8 +151,21 @@ internal sealed class TaskHubSidecarService(WorkflowEngine engine, string? apiTo
         where T : IMessage<T>
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, engine.Stopping);
+        // grpc-timeout: like grpc-go, the server gives up at the caller's deadline.
+        if (GrpcWire.ParseTimeout(context.Request.Headers["grpc-timeout"]) is { } timeout)
+        {
+            linked.CancelAfter(timeout);
+        }
         var request = await GrpcWire.ReadSingleMessageAsync(context.Request.BodyReader, parser, linked.Token);
-        var reply = await handle(request, linked.Token);
+        IMessage reply;
+        try
+        {
+            reply = await handle(request, linked.Token);
+        }
+        catch (OperationCanceledException) when (linked.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested && !engine.Stopping.IsCancellationRequested)
+        {
+            throw new GrpcException(GrpcStatusCode.DeadlineExceeded, "context deadline exceeded");
+        }
         await GrpcWire.WriteMessageAsync(context.Response, reply, linked.Token);
         GrpcWire.SetStatus(context.Response, GrpcStatusCode.OK);
     }
@@ -154,11 +177,12 @@ internal sealed class TaskHubSidecarService(WorkflowEngine engine, string? apiTo
             // daprd: "multi-instance purge is not implemented"
             throw new GrpcException(GrpcStatusCode.Unknown, "multi-instance purge is not implemented");
         }
-        if (!await engine.PurgeAsync(request.InstanceId, cancellationToken))
+        var deleted = await engine.PurgeAsync(request.InstanceId, request.Recursive, cancellationToken);
+        if (deleted == 0)
         {
             throw new GrpcException(GrpcStatusCode.NotFound, $"no such instance exists: {request.InstanceId}");
         }
-        return new PurgeInstancesResponse { DeletedInstanceCount = 1, IsComplete = true };
+        return new PurgeInstancesResponse { DeletedInstanceCount = deleted, IsComplete = true };
     }
 
     // Server stream, kept open for the worker's lifetime; ends with CANCELLED when the sidecar shuts down (as daprd).

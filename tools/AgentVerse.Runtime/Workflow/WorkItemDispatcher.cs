@@ -80,6 +80,19 @@ internal sealed class WorkItemDispatcher(TimeSpan responseTimeout)
         return CompletionResult.Accepted;
     }
 
+    /// <summary>The worker gives back the item it received with <paramref name="completionToken"/>: the next worker gets it.</summary>
+    public void Abandon(string completionToken)
+    {
+        foreach (var item in _pending.Values)
+        {
+            if (string.Equals(item.Token, completionToken, StringComparison.Ordinal) && item.Owner is { } owner)
+            {
+                Requeue(item, owner);
+                return;
+            }
+        }
+    }
+
     private bool IsLive(PendingWorkItem item) =>
         _pending.TryGetValue(item.Key, out var current) && ReferenceEquals(current, item) && !item.Response.Task.IsCompleted;
 
@@ -159,6 +172,17 @@ internal sealed class WorkItemDispatcher(TimeSpan responseTimeout)
         public WorkItem WorkItem { get; } = workItem;
         public TaskCompletionSource<object> Response { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public string? Token { get; private set; }
+
+        public WorkerStream? Owner
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _owner;
+                }
+            }
+        }
 
         public void Assign(WorkerStream stream, string token, TimeSpan timeout, Action onTimeout)
         {

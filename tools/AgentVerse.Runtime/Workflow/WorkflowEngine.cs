@@ -284,33 +284,50 @@ internal sealed class WorkflowEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Deletes a finished instance's state; returns false when there is no such instance.</summary>
-    public async Task<bool> PurgeAsync(string instanceId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes a finished instance's state and, with <paramref name="recursive"/>, that of its finished
+    /// child workflows; returns how many were deleted (0 = no such instance).
+    /// </summary>
+    public async Task<int> PurgeAsync(string instanceId, bool recursive, CancellationToken cancellationToken)
     {
         await EnsureReadyAsync(cancellationToken);
         var instance = _instances.GetOrAdd(instanceId, id => new Instance(id));
+        List<string> children;
         await instance.Gate.WaitAsync(cancellationToken);
         try
         {
             await LoadAsync(instance, cancellationToken);
-            if (instance.Record is null)
+            if (instance.Record is not { } record)
             {
-                return false;
+                return 0;
             }
-            if (!instance.Record.IsTerminal)
+            if (!record.IsTerminal)
             {
                 throw new GrpcException(GrpcStatusCode.FailedPrecondition, $"unable to purge workflow '{instanceId}': the workflow is not in a terminal state");
             }
+            children = recursive ? [.. record.History.Where(e => e.SubOrchestrationInstanceCreated is not null).Select(e => e.SubOrchestrationInstanceCreated.InstanceId)] : [];
             await Store.DeleteAsync(instanceId, instance.ETag!, cancellationToken);
             instance.Record = null;
             instance.ETag = null;
             instance.NotifyChanged();
-            return true;
         }
         finally
         {
             instance.Gate.Release();
         }
+        var deleted = 1;
+        foreach (var child in children.Distinct(StringComparer.Ordinal))
+        {
+            try
+            {
+                deleted += await PurgeAsync(child, recursive, cancellationToken);
+            }
+            catch (GrpcException e) when (e.StatusCode == GrpcStatusCode.FailedPrecondition)
+            {
+                // A child still running (it outlived a terminated parent) keeps its state, as in daprd.
+            }
+        }
+        return deleted;
     }
 
     private HistoryEvent NewEvent(Action<HistoryEvent> fill)
@@ -838,6 +855,13 @@ internal sealed class WorkflowEngine : IAsyncDisposable
         }
         instance.Record = next;
         instance.NotifyChanged();
+        if (next.IsTerminal)
+        {
+            // A finished instance is only read from now on: keep it in the store, not in memory.
+            instance.Record = null;
+            instance.ETag = null;
+            instance.Loaded = false;
+        }
     }
 
     public async ValueTask DisposeAsync()

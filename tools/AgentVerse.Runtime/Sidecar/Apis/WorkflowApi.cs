@@ -37,7 +37,8 @@ internal static class WorkflowApi
             group.MapPost("/{instanceId}/purge", context => RunAsync(context, engine, "ERR_PURGE_WORKFLOW", "error purging workflow {0}: {1}",
                 notFoundIs404: true, async (id, ct) =>
                 {
-                    if (!await engine.PurgeAsync(id, ct))
+                    // daprd's HTTP purge is recursive.
+                    if (await engine.PurgeAsync(id, recursive: true, ct) == 0)
                     {
                         throw new GrpcException(GrpcStatusCode.NotFound, "no such instance exists");
                     }
