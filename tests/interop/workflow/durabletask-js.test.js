@@ -113,6 +113,15 @@ const scenarios = {
     assert.equal(purged.deletedInstanceCount, 1);
     assert.equal(await client.getOrchestrationState(id), undefined);
   },
+  "errors arrive as gRPC statuses": async () => {
+    await assert.rejects(client.raiseOrchestrationEvent("no-such-workflow", "approval", 1), (e) => e.code === 5);
+    const id = await client.scheduleNewOrchestration("approval");
+    await client.waitForOrchestrationStart(id, false, 30);
+    // Purging a running workflow is refused (FAILED_PRECONDITION) and leaves it running.
+    await assert.rejects(client.purgeOrchestration(id), (e) => e.code === 9);
+    assert.equal((await client.getOrchestrationState(id)).runtimeStatus, OrchestrationStatus.RUNNING);
+    await client.terminateOrchestration(id, "cleanup");
+  },
 };
 
 (async () => {
