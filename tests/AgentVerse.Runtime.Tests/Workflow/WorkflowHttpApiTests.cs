@@ -192,4 +192,16 @@ public sealed class WorkflowHttpApiTests
         Assert.Equal("ERR_ACTOR_RUNTIME_NOT_FOUND", error.GetProperty("errorCode").GetString());
         Assert.Contains("actorStateStore", error.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Metadata_counts_connected_workflow_workers()
+    {
+        await using var run = await WorkflowRun.StartAsync();
+        await using var worker = run.Worker().Start();
+        await TestApp.EventuallyAsync(() => run.Runtime.Find(WorkflowRun.AppId)!.Workflows.Dispatcher.ConnectedWorkers == 1);
+
+        using var metadata = await run.Http.GetAsync("v1.0/metadata");
+
+        Assert.Equal(1, (await ReadJsonAsync(metadata)).GetProperty("workflows").GetProperty("connectedWorkers").GetInt32());
+    }
 }
