@@ -132,4 +132,38 @@ public sealed class WorkflowDurabilityTests
         Assert.Equal("8", done.OrchestrationState.Output);
         Assert.Equal("1", done.OrchestrationState.Input);
     }
+
+    [Fact]
+    public async Task A_child_workflow_lost_before_it_was_created_is_recreated_on_restart()
+    {
+        static ScriptedWorker Family(WorkflowRun run) => run.Worker()
+            .Workflow("Approve", WorkflowEngineTests.Approval(null))
+            .Workflow("Parent", t =>
+                t.IsFirst ? [Actions.CallChild(0, "Approve", null, "kid")]
+                : t.All.FirstOrDefault(e => e.SubOrchestrationInstanceCompleted is not null) is { } done ? [Actions.Complete(1, done.SubOrchestrationInstanceCompleted.Result)]
+                : []);
+        var first = await WorkflowRun.StartAsync();
+        var directory = first.Directory;
+        await using (var worker = Family(first).Start())
+        {
+            await first.StartAsync("Parent", instanceId: "mom");
+            await UntilAsync(() => first.GetAsync("kid").Result.Exists, "the child starts");
+        }
+        await first.StopAsync();
+
+        // As if the runtime had died between the parent's step and the child's creation.
+        var definition = State.TestComponents.Definition("state.sqlite", "v1", ("connectionString", Path.Combine(directory, "workflows.db")));
+        await using (var store = AgentVerse.Runtime.State.SqliteStateStore.Create(definition, TimeProvider.System))
+        {
+            await store.InitAsync(CancellationToken.None);
+            await store.DeleteAsync(new AgentVerse.Runtime.State.StateDeleteRequest($"{WorkflowRun.AppId}||dapr.internal.default.{WorkflowRun.AppId}.workflow||kid||state"), CancellationToken.None);
+        }
+
+        await using var second = await WorkflowRun.StartAsync(directory);
+        await using var again = Family(second).Start();
+        await UntilAsync(() => second.GetAsync("kid").Result.Exists, "the child is recreated");
+        await second.CallAsync("RaiseEvent", new RaiseEventRequest { InstanceId = "kid", Name = "approval", Input = "\"yes\"" }, RaiseEventResponse.Parser);
+
+        Assert.Equal("\"yes\"", (await second.WaitForCompletionAsync("mom")).OrchestrationState.Output);
+    }
 }

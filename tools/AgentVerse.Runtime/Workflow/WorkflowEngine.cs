@@ -81,6 +81,7 @@ internal sealed class WorkflowEngine : IAsyncDisposable
         {
             _logger.LogInformation("Resuming {Count} unfinished workflow instance(s) of app {AppId}", active.Count, _appId);
         }
+        List<InstanceRecord> parents = [];
         foreach (var instanceId in active)
         {
             var instance = _instances.GetOrAdd(instanceId, id => new Instance(id));
@@ -92,6 +93,10 @@ internal sealed class WorkflowEngine : IAsyncDisposable
                 {
                     ResumeSideEffects(record);
                     Kick(instance);
+                    if (record.History.Any(e => e.SubOrchestrationInstanceCreated is not null))
+                    {
+                        parents.Add(record);
+                    }
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -103,6 +108,21 @@ internal sealed class WorkflowEngine : IAsyncDisposable
                 instance.Gate.Release();
             }
         }
+        // After the loop: the children's own creation goes through the ready gate this method completes.
+        Track(Task.Run(async () =>
+        {
+            foreach (var parent in parents)
+            {
+                try
+                {
+                    await StartMissingChildrenAsync(parent, cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    _logger.LogError(e, "Workflow {InstanceId}: cannot recreate its child workflows", parent.InstanceId);
+                }
+            }
+        }, cancellationToken));
     }
 
     // Re-issues what a committed step still owes: activities not answered, timers not fired, a scheduled start.
@@ -681,20 +701,7 @@ internal sealed class WorkflowEngine : IAsyncDisposable
                         Timestamp = timestamp,
                         SubOrchestrationInstanceCreated = new SubOrchestrationInstanceCreatedEvent { InstanceId = childId, Name = child.Name, Version = child.Version, Input = child.Input },
                     });
-                    var childStart = new ExecutionStartedEvent
-                    {
-                        Name = child.Name,
-                        Version = child.Version,
-                        Input = child.Input,
-                        OrchestrationInstance = new OrchestrationInstance { InstanceId = childId, ExecutionId = Guid.NewGuid().ToString("N") },
-                        ParentInstance = new ParentInstanceInfo
-                        {
-                            TaskScheduledId = action.Id,
-                            Name = next.Name,
-                            OrchestrationInstance = new OrchestrationInstance { InstanceId = next.InstanceId, ExecutionId = next.ExecutionId },
-                            AppID = _appId,
-                        },
-                    };
+                    var childStart = ChildStart(next, action.Id, childId, child.Name, child.Version, child.Input);
                     afterCommit.Add(() => StartChildAsync(childId, childStart, next.InstanceId, action.Id));
                     break;
                 }
@@ -794,6 +801,36 @@ internal sealed class WorkflowEngine : IAsyncDisposable
             }
         }
         return [.. created.Values];
+    }
+
+    private ExecutionStartedEvent ChildStart(InstanceRecord parent, int taskId, string childId, string name, string? version, string? input) => new()
+    {
+        Name = name,
+        Version = version,
+        Input = input,
+        OrchestrationInstance = new OrchestrationInstance { InstanceId = childId, ExecutionId = Guid.NewGuid().ToString("N") },
+        ParentInstance = new ParentInstanceInfo
+        {
+            TaskScheduledId = taskId,
+            Name = parent.Name,
+            OrchestrationInstance = new OrchestrationInstance { InstanceId = parent.InstanceId, ExecutionId = parent.ExecutionId },
+            AppID = _appId,
+        },
+    };
+
+    // A crash between a parent's commit and its child's creation would strand the parent: recreate missing children.
+    private async Task StartMissingChildrenAsync(InstanceRecord parent, CancellationToken cancellationToken)
+    {
+        var open = OpenChildren(parent.History).ToHashSet(StringComparer.Ordinal);
+        foreach (var created in parent.History.Where(e => e.SubOrchestrationInstanceCreated is { } c && open.Contains(c.InstanceId)))
+        {
+            var child = created.SubOrchestrationInstanceCreated;
+            if (await GetAsync(child.InstanceId, cancellationToken) is null)
+            {
+                _logger.LogInformation("Workflow {ParentId}: recreating child workflow {ChildId}", parent.InstanceId, child.InstanceId);
+                await StartChildAsync(child.InstanceId, ChildStart(parent, created.EventId, child.InstanceId, child.Name, child.Version, child.Input), parent.InstanceId, created.EventId);
+            }
+        }
     }
 
     private async Task StartChildAsync(string childId, ExecutionStartedEvent start, string parentId, int taskId)
