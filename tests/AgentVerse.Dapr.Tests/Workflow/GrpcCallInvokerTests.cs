@@ -206,6 +206,23 @@ public sealed class GrpcCallInvokerTests : IAsyncLifetime
         Assert.Equal(GrpcStatusCode.Unavailable, error.StatusCode);
     }
 
+    [Fact]
+    public async Task A_response_over_the_message_size_limit_is_resource_exhausted()
+    {
+        using var small = new GrpcCallInvoker(_server.Address, maxMessageSize: 8);
+
+        var error = await Assert.ThrowsAsync<GrpcException>(() =>
+            small.UnaryAsync("/Test/Echo", new CreateInstanceRequest { InstanceId = "a fairly long instance id" }, CreateInstanceResponse.Parser));
+
+        Assert.Equal(GrpcStatusCode.ResourceExhausted, error.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(1500, "1500m")]
+    [InlineData(0.5, "500u")]
+    public void Timeouts_are_formatted_with_at_most_eight_digits_and_a_unit(double milliseconds, string expected)
+        => Assert.Equal(expected, GrpcCallInvoker.FormatTimeout(TimeSpan.FromMilliseconds(milliseconds)));
+
     [Theory]
     [InlineData("plain text", "plain text")]
     [InlineData("100%", "100%25")]

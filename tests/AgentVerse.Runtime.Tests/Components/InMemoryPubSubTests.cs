@@ -4,6 +4,7 @@ using AgentVerse.Runtime.PubSub;
 
 namespace AgentVerse.Runtime.Tests.Components;
 
+// Every test has a timeout so that a broker deadlock shows up as a named failure instead of a hung run.
 public sealed class InMemoryPubSubTests : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
@@ -39,7 +40,7 @@ public sealed class InMemoryPubSubTests : IAsyncLifetime
         public Task Done => _done.Task.WaitAsync(Patience);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Thousand_messages_reach_one_subscriber_in_publish_order()
     {
         var collector = new Collector(1000);
@@ -54,7 +55,7 @@ public sealed class InMemoryPubSubTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(0, 1000), collector.Received);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Every_consumer_group_gets_every_message()
     {
         var a = new Collector(100);
@@ -72,7 +73,7 @@ public sealed class InMemoryPubSubTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(0, 100), b.Received);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Subscribers_in_one_group_compete_round_robin_and_each_message_is_delivered_once()
     {
         var all = new Collector(100);
@@ -93,7 +94,7 @@ public sealed class InMemoryPubSubTests : IAsyncLifetime
         Assert.Empty(first.Intersect(second));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_group_never_runs_two_handler_calls_at_once()
     {
         var running = 0;
@@ -125,7 +126,7 @@ public sealed class InMemoryPubSubTests : IAsyncLifetime
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_failing_handler_gets_the_message_again_before_the_next_one()
     {
         var attempts = 0;
@@ -149,7 +150,7 @@ public sealed class InMemoryPubSubTests : IAsyncLifetime
         Assert.Equal(3, attempts);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Messages_published_before_anyone_subscribes_are_dropped()
     {
         await PublishAsync("orders", 1);
@@ -162,7 +163,7 @@ public sealed class InMemoryPubSubTests : IAsyncLifetime
         Assert.Equal([2], collector.Received);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Topics_are_independent()
     {
         var orders = new Collector(1);
@@ -178,7 +179,7 @@ public sealed class InMemoryPubSubTests : IAsyncLifetime
         Assert.Equal([2], payments.Received);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Dispose_cancels_and_waits_for_the_call_in_progress_then_stops_delivery()
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -209,7 +210,7 @@ public sealed class InMemoryPubSubTests : IAsyncLifetime
         Assert.Equal(1, calls);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task When_one_of_two_subscribers_leaves_the_other_gets_everything()
     {
         var all = new Collector(10);
@@ -226,7 +227,7 @@ public sealed class InMemoryPubSubTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(0, 10), all.Received);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_handler_may_unsubscribe_itself_without_deadlock()
     {
         var unsubscribed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -242,7 +243,7 @@ public sealed class InMemoryPubSubTests : IAsyncLifetime
         await unsubscribed.Task.WaitAsync(Patience);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_full_queue_refuses_the_publish_for_every_group()
     {
         await using var broker = new InMemoryPubSub(maxQueueLength: 2);
@@ -265,7 +266,21 @@ public sealed class InMemoryPubSubTests : IAsyncLifetime
         Assert.DoesNotContain(3, fast);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
+    public async Task Handlers_do_not_inherit_the_subscribers_async_locals()
+    {
+        var local = new AsyncLocal<string?>();
+        var seen = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        local.Value = "subscriber's request";
+        await using var sub = _broker.Subscribe("orders", "app", (m, ct) => { seen.TrySetResult(local.Value); return Task.CompletedTask; });
+        local.Value = null;
+
+        await PublishAsync("orders", 1);
+
+        Assert.Null(await seen.Task.WaitAsync(Patience));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Disposing_the_broker_stops_everything_and_refuses_further_use()
     {
         var broker = new InMemoryPubSub();

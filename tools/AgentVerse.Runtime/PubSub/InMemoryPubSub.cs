@@ -172,7 +172,15 @@ public sealed class InMemoryPubSub : IPubSub
         public int Count => _queue.Reader.Count;
         public int SubscriberCount => _subscribers.Count;
 
-        public void Start() => _loop = Task.Run(RunAsync);
+        public void Start()
+        {
+            // The loop outlives the call that created the group: don't let it carry that caller's
+            // AsyncLocals (Activity.Current, logging scopes) into every later delivery.
+            using (ExecutionContext.SuppressFlow())
+            {
+                _loop = Task.Run(RunAsync);
+            }
+        }
 
         public void Enqueue(BrokerMessage message) => _queue.Writer.TryWrite(message);
 

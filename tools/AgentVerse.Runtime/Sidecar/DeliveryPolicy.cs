@@ -50,7 +50,7 @@ internal sealed record DeliveryPolicy(TimeSpan? Timeout, RetryPolicy? Retry)
     private static TimeSpan ResolveTimeout(YamlMappingNode spec, string name, string file)
     {
         var value = Scalar(Path(spec, "policies", "timeouts") as YamlMappingNode, name) ?? name;
-        return DaprDuration.TryParse(value, out var timeout) ? timeout
+        return GoDuration.TryParse(value, out var timeout) ? timeout
             : throw new Components.ComponentLoadException(file, null, $"spec.policies.timeouts.{name}", $"'{value}' is not a duration");
     }
 
@@ -61,7 +61,7 @@ internal sealed record DeliveryPolicy(TimeSpan? Timeout, RetryPolicy? Retry)
             throw new Components.ComponentLoadException(file, null, $"spec.policies.retries.{name}", "retry policy not found");
         }
         TimeSpan Duration(string key, TimeSpan fallback) =>
-            Scalar(node, key) is { } text ? DaprDuration.TryParse(text, out var d) ? d
+            Scalar(node, key) is { } text ? GoDuration.TryParse(text, out var d) ? d
                 : throw new Components.ComponentLoadException(file, null, $"spec.policies.retries.{name}.{key}", $"'{text}' is not a duration")
             : fallback;
         var maxRetries = Scalar(node, "maxRetries") is { } m ? int.Parse(m, CultureInfo.InvariantCulture) : -1;

@@ -27,7 +27,7 @@ internal static partial class StateStoreMetadata
             text = definition.Get(alias);
         }
         if (string.IsNullOrWhiteSpace(text)) return defaultValue;
-        if (!GoDuration.TryParse(text, out var value))
+        if (!GoDuration.TryParseMetadata(text, out var value))
             throw definition.Invalid(field, $"'{text}' is not a duration (use Go syntax such as 500ms, 20s, 1h30m, or a number of seconds)");
         return value;
     }

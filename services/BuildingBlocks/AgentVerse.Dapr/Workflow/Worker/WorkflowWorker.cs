@@ -182,9 +182,12 @@ internal sealed class WorkflowWorker : BackgroundService
 /// <summary>The gRPC connection to the sidecar shared by the worker and <see cref="DaprWorkflowClient"/>.</summary>
 internal sealed class WorkflowSidecarConnection(IOptions<DaprWorkflowOptions> options) : IDisposable
 {
+    // Receive size unlimited, as in the Dapr SDKs: every work item carries the full history, and a
+    // limit here would turn a large history into an endless reconnect loop.
     public GrpcCallInvoker Invoker { get; } = new(
         options.Value.GrpcEndpoint ?? GrpcCallInvoker.GetSidecarAddressFromEnvironment(),
-        options.Value.ApiToken ?? Environment.GetEnvironmentVariable("DAPR_API_TOKEN"));
+        options.Value.ApiToken ?? Environment.GetEnvironmentVariable("DAPR_API_TOKEN"),
+        maxMessageSize: int.MaxValue);
 
     public void Dispose() => Invoker.Dispose();
 }

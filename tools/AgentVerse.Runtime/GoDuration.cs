@@ -1,25 +1,32 @@
 using System.Globalization;
 
-namespace AgentVerse.Runtime.State;
+namespace AgentVerse.Runtime;
 
 /// <summary>
-/// Parses durations the way Dapr component metadata does: Go's <c>time.ParseDuration</c> syntax
-/// (<c>300ms</c>, <c>1h30m</c>, <c>-1.5s</c>), and a bare integer as seconds (dapr/kit's fallback).
+/// Durations as Dapr reads them. Resource fields (<c>initTimeout</c>, resiliency policies) use Go's
+/// <c>time.ParseDuration</c> (<c>300ms</c>, <c>1h30m</c>, <c>-1.5s</c>, and a bare <c>0</c>); component metadata
+/// is decoded by dapr/kit, which also takes a bare integer as seconds.
 /// </summary>
 internal static class GoDuration
 {
+    /// <summary>Component metadata: Go syntax, or a bare integer number of seconds.</summary>
+    public static bool TryParseMetadata(string? text, out TimeSpan duration)
+    {
+        if (long.TryParse(text?.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var seconds)
+            && seconds is <= 9_000_000_000 and >= -9_000_000_000)
+        {
+            duration = TimeSpan.FromSeconds(seconds);
+            return true;
+        }
+        return TryParse(text, out duration);
+    }
+
+    /// <summary>Go's <c>time.ParseDuration</c>.</summary>
     public static bool TryParse(string? text, out TimeSpan duration)
     {
         duration = TimeSpan.Zero;
         if (string.IsNullOrWhiteSpace(text)) return false;
         var s = text.Trim();
-
-        if (long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var seconds))
-        {
-            if (seconds is > 9_000_000_000 or < -9_000_000_000) return false;
-            duration = TimeSpan.FromSeconds(seconds);
-            return true;
-        }
 
         var negative = false;
         var i = 0;

@@ -1,0 +1,222 @@
+using AgentVerse.ServiceDefaults;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Resources;
+
+// The namespace of IHostApplicationBuilder, as in eShop, so Program.cs needs no using for these.
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// Cross-cutting setup every AgentVerse service shares: binding, OpenTelemetry, JSON logs, problem details,
+/// request size limit, health checks and OpenAPI. <c>Program.cs</c> calls <see cref="AddServiceDefaults"/>
+/// on the builder and <see cref="MapDefaultEndpoints"/> on the app right after <c>Build()</c>.
+/// </summary>
+public static class ServiceDefaultsExtensions
+{
+    /// <summary>Liveness route: the process is up and serving, with no dependency checked.</summary>
+    public const string LivenessPath = "/healthz";
+
+    /// <summary>Readiness route: every check tagged <see cref="ReadyTag"/>, the Dapr sidecar included.</summary>
+    public const string ReadinessPath = "/readyz";
+
+    /// <summary>Tag of the health checks that liveness runs.</summary>
+    public const string LiveTag = "live";
+
+    /// <summary>Tag of the health checks that readiness runs; services tag their own dependency checks with it.</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>Adds the shared service defaults to a web application builder.</summary>
+    /// <param name="builder">The application builder, usually from <c>WebApplication.CreateBuilder(args)</c>.</param>
+    /// <returns>The same builder, for chaining.</returns>
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        builder.Services.AddOptions<ServiceDefaultsOptions>()
+            .BindConfiguration(ServiceDefaultsOptions.SectionName)
+            .Configure<IConfiguration>((options, configuration) => options.AppId = AppIdFrom(configuration) ?? "")
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.ConfigureBinding();
+        builder.ConfigureOpenTelemetry();
+        builder.AddDefaultHealthChecks();
+
+        builder.Logging.AddJsonConsole(options =>
+        {
+            // The scopes carry TraceId/SpanId of the current activity, which ties a log line to its trace.
+            options.IncludeScopes = true;
+            options.UseUtcTimestamp = true;
+            options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        });
+
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds the shared middleware (problem details for errors, request size check) and maps
+    /// <c>/healthz</c>, <c>/readyz</c> and <c>/openapi/v1.json</c>. Call it first after <c>Build()</c>
+    /// so the exception handler wraps everything the service adds after it.
+    /// </summary>
+    /// <param name="app">The built application.</param>
+    /// <returns>The same application, for chaining.</returns>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        // With AddProblemDetails registered, both write RFC 9457 problem+json: unhandled exceptions become
+        // a 500 without exception details (the developer page shows those in Development), and bare
+        // 4xx/5xx responses, such as 404 for an unknown route, get a body.
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<RequestBodyLimitMiddleware>();
+
+        // Health endpoints exist in every environment: Kubernetes and the local launcher probe them.
+        app.MapHealthChecks(LivenessPath, new HealthCheckOptions
+        {
+            Predicate = registration => registration.Tags.Contains(LiveTag),
+            ResponseWriter = HealthReportWriter.WriteAsync,
+        });
+        app.MapHealthChecks(ReadinessPath, new HealthCheckOptions
+        {
+            Predicate = registration => registration.Tags.Contains(ReadyTag),
+            ResponseWriter = HealthReportWriter.WriteAsync,
+        });
+
+        app.MapOpenApi();
+
+        return app;
+    }
+
+    /// <summary>
+    /// Where to listen, most explicit first: URLs given in the environment or on the command line
+    /// (<c>ASPNETCORE_URLS</c>, <c>--urls</c>, as in Kubernetes); else, under the launcher, which sets
+    /// <c>APP_PORT</c>, that port on loopback, where the sidecar calls the app; else the <c>Urls</c>
+    /// from appsettings, the local default.
+    /// </summary>
+    private static void ConfigureBinding(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<KestrelServerOptions>()
+            .Configure<IOptions<ServiceDefaultsOptions>>((kestrel, defaults) =>
+                kestrel.Limits.MaxRequestBodySize = defaults.Value.MaxRequestBodyBytes);
+
+        var urls = ExplicitUrls(builder.Configuration);
+        var appPort = builder.Configuration["APP_PORT"];
+        if (urls is null && !string.IsNullOrWhiteSpace(appPort))
+        {
+            urls = ushort.TryParse(appPort, out var port) && port != 0
+                ? $"http://127.0.0.1:{port}"
+                : throw new InvalidOperationException($"APP_PORT must be a TCP port number between 1 and 65535, not '{appPort}'.");
+        }
+
+        if (urls is not null)
+        {
+            // A source added last wins over everything before it; the web host reads "urls" when it starts.
+            builder.Configuration.AddInMemoryCollection([new(WebHostDefaults.ServerUrlsKey, urls)]);
+        }
+    }
+
+    /// <summary>
+    /// The <c>urls</c> setting from a source other than an appsettings file: the environment, the command
+    /// line or code. Needed because the web application builder adds appsettings after the
+    /// <c>ASPNETCORE_</c> environment variables, so a <c>Urls</c> in appsettings would otherwise override
+    /// <c>ASPNETCORE_URLS</c>.
+    /// </summary>
+    private static string? ExplicitUrls(IConfiguration configuration)
+    {
+        if (configuration is not IConfigurationRoot root)
+        {
+            return null;
+        }
+
+        foreach (var provider in root.Providers.Reverse())
+        {
+            if (provider is not FileConfigurationProvider && provider.TryGet(WebHostDefaults.ServerUrlsKey, out var urls) && !string.IsNullOrWhiteSpace(urls))
+            {
+                return urls;
+            }
+        }
+
+        return null;
+    }
+
+    private static void ConfigureOpenTelemetry(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHostedService<TelemetryHostedService>();
+
+        var telemetry = new OpenTelemetryServicesBuilder(builder.Services)
+            // From configuration rather than the options: the logger provider builds its resource when the
+            // first logger is created, before ValidateOnStart gets to report an invalid app id clearly.
+            .ConfigureResource(resource => resource.AddDetector(services =>
+                new ServiceNameDetector(AppIdFrom(services.GetRequiredService<IConfiguration>()))))
+            // The framework's own activity sources and meters: the OpenTelemetry.Instrumentation.* packages
+            // only enrich them, and they do not restore here.
+            .WithTracing(tracing => tracing
+                .AddSource("Microsoft.AspNetCore")
+                .AddSource("System.Net.Http")
+                .AddSource("AgentVerse.*"))
+            .WithMetrics(metrics => metrics
+                .AddMeter("Microsoft.AspNetCore.Hosting")
+                .AddMeter("Microsoft.AspNetCore.Server.Kestrel")
+                .AddMeter("Microsoft.AspNetCore.Routing")
+                .AddMeter("Microsoft.AspNetCore.Diagnostics")
+                .AddMeter("Microsoft.AspNetCore.RateLimiting")
+                .AddMeter("System.Net.Http")
+                .AddMeter("System.Net.NameResolution")
+                .AddMeter("System.Runtime")
+                .AddMeter("AgentVerse.*"))
+            .WithLogging(configureBuilder: null, configureOptions: options =>
+            {
+                options.IncludeScopes = true;
+                options.IncludeFormattedMessage = true;
+            });
+
+        // Reads the standard OTEL_EXPORTER_OTLP_* settings from the app's configuration.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            telemetry.UseOtlpExporter();
+        }
+    }
+
+    private static void AddDefaultHealthChecks(this IHostApplicationBuilder builder)
+    {
+        var sidecar = DaprSidecarHealthCheck.ResolveSidecarEndpoint(builder.Configuration);
+        var apiToken = builder.Configuration["DAPR_API_TOKEN"];
+
+        // A typed client of the check's own, so this needs nothing from whoever registers DaprClient for the app.
+        builder.Services.AddHttpClient<DaprSidecarHealthCheck>(client =>
+            {
+                client.BaseAddress = sidecar;
+                if (!string.IsNullOrEmpty(apiToken))
+                {
+                    client.DefaultRequestHeaders.Add("dapr-api-token", apiToken);
+                }
+            })
+            // Probes come every few seconds; four log lines per probe would drown the service's own.
+            .RemoveAllLoggers();
+
+        builder.Services.AddHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag])
+            .AddCheck<DaprSidecarHealthCheck>(DaprSidecarHealthCheck.Name, HealthStatus.Unhealthy, [ReadyTag], TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>The Dapr app id: <c>APP_ID</c>, set by Dapr and the launcher, wins over <c>AgentVerse:AppId</c>.</summary>
+    private static string? AppIdFrom(IConfiguration configuration) =>
+        configuration["APP_ID"] is { Length: > 0 } appId ? appId : configuration[$"{ServiceDefaultsOptions.SectionName}:AppId"];
+
+    private sealed class ServiceNameDetector(string? appId) : IResourceDetector
+    {
+        public Resource Detect() => string.IsNullOrEmpty(appId) ? Resource.Empty : ResourceBuilder.CreateEmpty().AddService(appId).Build();
+    }
+}

@@ -1,0 +1,161 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+
+namespace AgentVerse.IntegrationTests.Services;
+
+/// <summary>One AgentVerse service running from its build output as a real process, as the launcher runs it.</summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _stdout = new();
+    private readonly ConcurrentQueue<string> _stderr = new();
+
+    private ServiceProcess(string name, int port, Process process)
+    {
+        Name = name;
+        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(10) };
+        _process = process;
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _stdout.Enqueue(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _stderr.Enqueue(e.Data); };
+    }
+
+    /// <summary>The project name, e.g. <c>Gateway</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>A client whose base address is the service's loopback <c>APP_PORT</c>.</summary>
+    public HttpClient Client { get; }
+
+    /// <summary>The lines the service has written to stdout so far.</summary>
+    public IReadOnlyList<string> StandardOutput => [.. _stdout];
+
+    /// <summary>Starts <c>dotnet AgentVerse.{name}.dll</c> and waits until <c>/healthz</c> answers.</summary>
+    public static async Task<ServiceProcess> StartAsync(string name, IReadOnlyDictionary<string, string> environment)
+    {
+        var dll = LocateServiceAssembly(name);
+        var port = FreeTcpPort();
+        var startInfo = new ProcessStartInfo("dotnet", [dll])
+        {
+            // The content root, where appsettings.json is, defaults to the working directory.
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+
+        // Nothing from the test runner's environment may decide the binding, environment or exporters.
+        foreach (var inherited in new[] { "ASPNETCORE_URLS", "DOTNET_URLS", "ASPNETCORE_HTTP_PORTS", "DOTNET_ENVIRONMENT", "APP_ID", "DAPR_HTTP_ENDPOINT", "DAPR_API_TOKEN", "OTEL_EXPORTER_OTLP_ENDPOINT" })
+        {
+            startInfo.Environment.Remove(inherited);
+        }
+
+        startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        startInfo.Environment["APP_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (key, value) in environment)
+        {
+            startInfo.Environment[key] = value;
+        }
+
+        var service = new ServiceProcess(name, port, new Process { StartInfo = startInfo });
+        service._process.Start();
+        service._process.BeginOutputReadLine();
+        service._process.BeginErrorReadLine();
+        await service.WaitUntilLiveAsync(TimeSpan.FromSeconds(30));
+        return service;
+    }
+
+    /// <summary>Waits for a stdout line matching <paramref name="predicate"/>: the console logger writes asynchronously.</summary>
+    public async Task<string?> WaitForOutputAsync(Func<string, bool> predicate, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        do
+        {
+            if (_stdout.FirstOrDefault(predicate) is { } line)
+            {
+                return line;
+            }
+
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        return null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    public override string ToString() => Name;
+
+    private async Task WaitUntilLiveAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode}:\n{Output()}");
+            }
+
+            try
+            {
+                using var response = await Client.GetAsync(new Uri("healthz", UriKind.Relative));
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"{Name} did not answer /healthz within {timeout}:\n{Output()}");
+    }
+
+    private string Output() => string.Join('\n', _stdout.Concat(_stderr));
+
+    /// <summary>A port nothing listens on right now; the service binds it a moment later.</summary>
+    public static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// <c>services/{name}/bin/{Configuration}/net10.0/AgentVerse.{name}.dll</c> under the repository root, the
+    /// build output of the ProjectReferences in this test project; same configuration as this assembly.
+    /// </summary>
+    private static string LocateServiceAssembly(string name)
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "AgentVerse.sln")))
+        {
+            root = root.Parent;
+        }
+
+        if (root is null)
+        {
+            throw new InvalidOperationException($"No AgentVerse.sln above {AppContext.BaseDirectory}.");
+        }
+
+        var configuration = typeof(ServiceProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var dll = Path.Combine(root.FullName, "services", name, "bin", configuration, "net10.0", $"AgentVerse.{name}.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build output of {name} not found; build the solution first.", dll);
+    }
+}
