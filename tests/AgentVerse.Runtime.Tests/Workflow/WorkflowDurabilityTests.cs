@@ -166,4 +166,59 @@ public sealed class WorkflowDurabilityTests
 
         Assert.Equal("\"yes\"", (await second.WaitForCompletionAsync("mom")).OrchestrationState.Output);
     }
+
+    [Fact]
+    public async Task Many_workflows_finish_correctly_while_workers_keep_dropping_their_streams()
+    {
+        await using var run = await WorkflowRun.StartAsync();
+        static ScriptedWorker Math(WorkflowRun run) => run.Worker()
+            .Workflow("FanOut", WorkflowEngineTests.FanOut)
+            .Workflow("Chain", WorkflowEngineTests.Chain)
+            // Slow enough that streams drop with activities in flight.
+            .Activity("Square", async s =>
+            {
+                await Task.Delay(Random.Shared.Next(50));
+                return (int.Parse(s!, CultureInfo.InvariantCulture) * int.Parse(s!, CultureInfo.InvariantCulture)).ToString(CultureInfo.InvariantCulture);
+            })
+            .Activity("Double", async s =>
+            {
+                await Task.Delay(Random.Shared.Next(50));
+                return (int.Parse(s!, CultureInfo.InvariantCulture) * 2).ToString(CultureInfo.InvariantCulture);
+            });
+
+        using var stop = new CancellationTokenSource();
+        var churn = Task.Run(async () =>
+        {
+            // Two workers at a time; every 150 ms the older one drops its stream mid-work and a new one connects.
+            var workers = new Queue<ScriptedWorker>([Math(run).Start(), Math(run).Start()]);
+            while (!stop.IsCancellationRequested)
+            {
+                await Task.Delay(150);
+                await workers.Dequeue().DisposeAsync();
+                workers.Enqueue(Math(run).Start());
+            }
+            while (workers.Count > 0)
+            {
+                await workers.Dequeue().DisposeAsync();
+            }
+        });
+
+        var ids = new List<(string Id, string Expected)>();
+        for (var i = 0; i < 40; i++)
+        {
+            var fanOut = await run.StartAsync("FanOut", "10", startAt: DateTimeOffset.UnixEpoch);
+            ids.Add((fanOut.InstanceId, "285"));
+            var chain = await run.StartAsync("Chain", "1", startAt: DateTimeOffset.UnixEpoch);
+            ids.Add((chain.InstanceId, "8"));
+        }
+        var results = await Task.WhenAll(ids.Select(async x => (x.Expected, State: (await run.WaitForCompletionAsync(x.Id, 60)).OrchestrationState)));
+        await stop.CancelAsync();
+        await churn;
+
+        Assert.All(results, r =>
+        {
+            Assert.Equal(OrchestrationStatus.Completed, r.State.OrchestrationStatus);
+            Assert.Equal(r.Expected, r.State.Output);
+        });
+    }
 }

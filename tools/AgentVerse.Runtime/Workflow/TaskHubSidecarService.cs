@@ -100,9 +100,9 @@ internal sealed class TaskHubSidecarService(WorkflowEngine engine, string? apiTo
                     await GetWorkItemsAsync(context);
                     break;
                 case "CompleteActivityTask":
-                    await UnaryAsync(context, ActivityResponse.Parser, async (r, ct) =>
+                    await UnaryAsync(context, ActivityResponse.Parser, async (r, _) =>
                     {
-                        await engine.CompleteActivityTaskAsync(r, ct);
+                        await engine.CompleteActivityTaskAsync(r);
                         return new CompleteTaskResponse();
                     });
                     break;

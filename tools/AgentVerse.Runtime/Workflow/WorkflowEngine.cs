@@ -17,9 +17,6 @@ namespace AgentVerse.Runtime.Workflow;
 /// </summary>
 internal sealed class WorkflowEngine : IAsyncDisposable
 {
-    /// <summary>How long a worker may keep a work item without answering before it goes to another worker.</summary>
-    public static readonly TimeSpan DefaultResponseTimeout = TimeSpan.FromMinutes(5);
-
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
     private readonly string _appId;
@@ -401,7 +398,7 @@ internal sealed class WorkflowEngine : IAsyncDisposable
     }
 
     /// <summary>Records an activity's result in its workflow's inbox; returns once that is durable.</summary>
-    public async Task CompleteActivityTaskAsync(ActivityResponse response, CancellationToken cancellationToken)
+    public async Task CompleteActivityTaskAsync(ActivityResponse response)
     {
         switch (Dispatcher.CompleteActivity(response))
         {
@@ -411,6 +408,8 @@ internal sealed class WorkflowEngine : IAsyncDisposable
                 _logger.LogDebug("Discarded a stale activity answer for {InstanceId}/{TaskId}", response.InstanceId, response.TaskId);
                 return;
         }
+        // The dispatcher no longer owns the result: recording it must not depend on the caller staying connected.
+        var cancellationToken = _stopping.Token;
         var instance = _instances.GetOrAdd(response.InstanceId, id => new Instance(id));
         await instance.Gate.WaitAsync(cancellationToken);
         try
