@@ -221,4 +221,28 @@ public sealed class WorkflowDurabilityTests
             Assert.Equal(r.Expected, r.State.Output);
         });
     }
+
+    [Fact]
+    public async Task Apps_sharing_one_actor_store_keep_their_workflows_apart()
+    {
+        var directory = RuntimeRun.TempDirectory();
+        await using var run = await RuntimeRun.StartAsync([WorkflowRun.SqliteActorStore(directory)], new AppSpec("left"), new AppSpec("right"));
+        using var left = new AgentVerse.Dapr.Workflow.Grpc.GrpcCallInvoker(new Uri($"http://127.0.0.1:{run.Runtime["left"].GrpcPort}"));
+        using var right = new AgentVerse.Dapr.Workflow.Grpc.GrpcCallInvoker(new Uri($"http://127.0.0.1:{run.Runtime["right"].GrpcPort}"));
+        await using var leftWorker = new ScriptedWorker(left).Workflow("Who", _ => [Actions.Complete(0, "\"left\"")]).Start();
+        await using var rightWorker = new ScriptedWorker(right).Workflow("Who", _ => [Actions.Complete(0, "\"right\"")]).Start();
+
+        foreach (var grpc in new[] { left, right })
+        {
+            await grpc.UnaryAsync("/TaskHubSidecarService/StartInstance", new CreateInstanceRequest { InstanceId = "same-id", Name = "Who" },
+                CreateInstanceResponse.Parser, TimeSpan.FromSeconds(30));
+        }
+        async Task<string?> OutputAsync(AgentVerse.Dapr.Workflow.Grpc.GrpcCallInvoker grpc) =>
+            (await grpc.UnaryAsync("/TaskHubSidecarService/WaitForInstanceCompletion", new GetInstanceRequest { InstanceId = "same-id", GetInputsAndOutputs = true },
+                GetInstanceResponse.Parser, TimeSpan.FromSeconds(30))).OrchestrationState.Output;
+
+        Assert.Equal("\"left\"", await OutputAsync(left));
+        Assert.Equal("\"right\"", await OutputAsync(right));
+        Directory.Delete(directory, recursive: true);
+    }
 }

@@ -15,7 +15,7 @@ namespace AgentVerse.Runtime.Workflow;
 internal sealed class WorkflowStore
 {
     private readonly StateStoreBinding _binding;
-    private readonly string _actorType;
+    private readonly string _keyPrefix;
     private readonly SemaphoreSlim _indexGate = new(1, 1);
     private HashSet<string> _active = new(StringComparer.Ordinal);
     private string? _indexETag;
@@ -24,14 +24,15 @@ internal sealed class WorkflowStore
     {
         _binding = binding;
         var ns = Environment.GetEnvironmentVariable("NAMESPACE") is { Length: > 0 } n ? n : "default";
-        _actorType = $"dapr.internal.{ns}.{appId}.workflow";
+        // Actor keys are always "appId||actorType||actorId||key" in daprd, whatever the component's keyPrefix says.
+        _keyPrefix = $"{appId}||dapr.internal.{ns}.{appId}.workflow";
     }
 
     public string StoreName => _binding.Name;
 
-    private string StateKey(string instanceId) => _binding.StoredKey($"{_actorType}||{instanceId}||state");
+    private string StateKey(string instanceId) => $"{_keyPrefix}||{instanceId}||state";
 
-    private string IndexKey => _binding.StoredKey($"{_actorType}||active-instances");
+    private string IndexKey => $"{_keyPrefix}||active-instances";
 
     /// <summary>Loads the list of unfinished instances; call once before any write.</summary>
     public async Task<IReadOnlyCollection<string>> LoadActiveAsync(CancellationToken cancellationToken)
