@@ -81,4 +81,59 @@ public sealed class DurableTaskJsInteropTests
         Assert.True(exitCode == 0, $"durabletask-js scenarios failed ({exitCode}):\n{output}");
         Assert.Contains("7 passed, 0 failed", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_durabletask_js_run_survives_a_runtime_restart()
+    {
+        var directory = InteropDirectory();
+        await EnsurePackagesAsync(directory);
+        var first = await WorkflowRun.StartAsync();
+        var port = first.GrpcPort;
+        var info = new ProcessStartInfo("node", Path.Combine("workflow", "durabletask-js-restart.js"))
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment["DAPR_GRPC_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var node = Process.Start(info)!;
+        var errors = node.StandardError.ReadToEndAsync();
+        WorkflowRun? second = null;
+        var firstStopped = false;
+        try
+        {
+            var output = new System.Text.StringBuilder();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            while (await node.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            {
+                output.AppendLine(line);
+                if (line.StartsWith("scheduled ", StringComparison.Ordinal) && second is null)
+                {
+                    await first.StopAsync();
+                    firstStopped = true;
+                    second = await WorkflowRun.StartAsync(first.Directory, grpcPort: port);
+                }
+            }
+            await node.WaitForExitAsync(timeout.Token);
+            Assert.True(node.ExitCode == 0, $"restart scenario failed ({node.ExitCode}):\n{output}{await errors}");
+            Assert.NotNull(second);
+            Assert.Contains("restart: 1 passed, 0 failed", output.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!node.HasExited)
+            {
+                node.Kill(entireProcessTree: true);
+            }
+            if (second is not null)
+            {
+                await second.DisposeAsync();
+            }
+            else if (!firstStopped)
+            {
+                await first.DisposeAsync();
+            }
+        }
+    }
 }
