@@ -204,4 +204,21 @@ public sealed class WorkflowHttpApiTests
 
         Assert.Equal(1, (await ReadJsonAsync(metadata)).GetProperty("workflows").GetProperty("connectedWorkers").GetInt32());
     }
+
+    [Fact]
+    public async Task Custom_status_set_by_the_workflow_shows_over_gRPC_and_HTTP()
+    {
+        await using var run = await WorkflowRun.StartAsync();
+        await using var worker = run.Worker().Workflow("Busy", t =>
+        {
+            t.CustomStatus = "\"halfway\"";
+            return [];
+        }).Start();
+
+        (await run.Http.PostAsync("v1.0/workflows/dapr/Busy/start?instanceID=busy-1", Json("1"))).Dispose();
+        var body = await EventuallyStatusAsync(run.Http, "busy-1", "RUNNING");
+
+        Assert.Equal("\"halfway\"", body.GetProperty("properties").GetProperty("dapr.workflow.custom_status").GetString());
+        Assert.Equal("\"halfway\"", (await run.GetAsync("busy-1")).OrchestrationState.CustomStatus);
+    }
 }

@@ -135,4 +135,15 @@ public sealed class WorkflowProtocolTests
         Assert.Equal(OrchestrationStatus.Terminated, (await run.WaitForCompletionAsync("dad")).OrchestrationState.OrchestrationStatus);
         Assert.Equal(OrchestrationStatus.Terminated, (await run.WaitForCompletionAsync("waiting-kid")).OrchestrationState.OrchestrationStatus);
     }
+
+    [Fact]
+    public async Task A_message_over_the_body_limit_is_RESOURCE_EXHAUSTED()
+    {
+        await using var run = await WorkflowRun.StartAsync();
+
+        var error = await Assert.ThrowsAsync<GrpcException>(() =>
+            run.StartAsync("Big", new string('x', 5 * 1024 * 1024)));
+
+        Assert.Equal(GrpcStatusCode.ResourceExhausted, error.StatusCode);
+    }
 }

@@ -132,6 +132,11 @@ internal sealed class TaskHubSidecarService(WorkflowEngine engine, string? apiTo
         {
             GrpcWire.SetStatus(response, e.StatusCode, e.Detail);
         }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // Kestrel enforces --max-body-size on the gRPC port too; daprd's gRPC server reports it this way.
+            GrpcWire.SetStatus(response, GrpcStatusCode.ResourceExhausted, "grpc: received message larger than max");
+        }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             // The client went away (or cancelled): nobody reads the status.
