@@ -80,4 +80,58 @@ public sealed class WorkflowCommitTests
         Assert.Single(record.History, e => e.ExecutionStarted is not null);
         Assert.Empty(record.Inbox);
     }
+
+    [Fact]
+    public async Task An_activity_result_that_cannot_be_recorded_makes_the_activity_run_again()
+    {
+        var definition = TestComponents.Definition("state.in-memory", "v1", ("actorStateStore", "true"));
+        await using var store = new FlakyStore(InMemoryStateStore.Create(definition, TimeProvider.System));
+        await store.InitAsync(CancellationToken.None);
+        var binding = new StateStoreBinding(new LoadedComponent(definition, store, ""), "app");
+        await using var engine = new WorkflowEngine("app", [binding], NullLogger.Instance, TimeProvider.System, TimeSpan.FromMinutes(1), CancellationToken.None);
+        await engine.StartAsync();
+        await engine.StartInstanceAsync(new CreateInstanceRequest { InstanceId = "w", Name = "Once" }, waitForStart: false, CancellationToken.None);
+
+        var runs = 0;
+        var failures = 0;
+        using var stop = new CancellationTokenSource();
+        var worker = engine.Dispatcher.ServeAsync(async (item, _) =>
+        {
+            if (item.OrchestratorRequest is { } request)
+            {
+                var response = new OrchestratorResponse { InstanceId = request.InstanceId };
+                if (request.PastEvents.Count == 0)
+                {
+                    response.Actions.Add(Actions.CallActivity(0, "Step", null));
+                }
+                else if (request.NewEvents.Any(e => e.TaskCompleted is not null))
+                {
+                    response.Actions.Add(Actions.Complete(1, "\"done\""));
+                }
+                engine.CompleteOrchestratorTask(response);
+                return;
+            }
+            if (Interlocked.Increment(ref runs) == 1)
+            {
+                store.FailNextTransactions = 1;
+            }
+            var result = new ActivityResponse { InstanceId = item.ActivityRequest.OrchestrationInstance.InstanceId, TaskId = item.ActivityRequest.TaskId, Result = "1" };
+            try
+            {
+                await engine.CompleteActivityTaskAsync(result);
+            }
+            catch (IOException)
+            {
+                Interlocked.Increment(ref failures);
+            }
+        }, stop.Token);
+
+        var done = await engine.WaitAsync("w", r => r.IsTerminal, new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => worker);
+
+        Assert.Equal(OrchestrationStatus.Completed, done!.Status);
+        Assert.Equal(2, runs);
+        Assert.Equal(1, failures);
+    }
 }

@@ -411,43 +411,90 @@ internal sealed class WorkflowEngine : IAsyncDisposable
         // The dispatcher no longer owns the result: recording it must not depend on the caller staying connected.
         var cancellationToken = _stopping.Token;
         var instance = _instances.GetOrAdd(response.InstanceId, id => new Instance(id));
+        var mine = new PendingResult(response);
+        lock (instance.Results)
+        {
+            instance.Results.Add(mine);
+        }
         await instance.Gate.WaitAsync(cancellationToken);
         try
         {
-            await LoadAsync(instance, cancellationToken);
-            if (instance.Record is not { IsTerminal: false } record || !record.Activities.TryGetValue(response.TaskId, out var request))
+            if (!mine.Recorded.Task.IsCompleted)
             {
-                return;
+                await RecordResultsAsync(instance, cancellationToken);
             }
-            var next = record.Clone();
-            next.Activities.Remove(response.TaskId);
-            next.Inbox.Add(NewEvent(e =>
-            {
-                if (response.FailureDetails is not null)
-                {
-                    e.TaskFailed = new TaskFailedEvent { TaskScheduledId = response.TaskId, FailureDetails = response.FailureDetails, TaskExecutionId = request.TaskExecutionId };
-                }
-                else
-                {
-                    e.TaskCompleted = new TaskCompletedEvent { TaskScheduledId = response.TaskId, Result = response.Result, TaskExecutionId = request.TaskExecutionId };
-                }
-            }));
-            await CommitAsync(instance, next, cancellationToken);
-            Kick(instance);
-        }
-        catch (Exception e) when (e is not OperationCanceledException and not GrpcException)
-        {
-            // The worker will not retry; run the activity again rather than lose its result.
-            _logger.LogError(e, "Cannot record the result of activity {InstanceId}/{TaskId}; it will run again", response.InstanceId, response.TaskId);
-            if (instance.Record?.Activities.TryGetValue(response.TaskId, out var again) == true)
-            {
-                Dispatcher.DispatchActivity(again);
-            }
-            throw;
         }
         finally
         {
             instance.Gate.Release();
+        }
+        await mine.Recorded.Task;
+    }
+
+    // Caller holds the gate. Group commit: results that queued up while the gate was busy (a fan-out's
+    // activities finish together) go into the inbox in one step.
+    private async Task RecordResultsAsync(Instance instance, CancellationToken cancellationToken)
+    {
+        List<PendingResult> batch;
+        lock (instance.Results)
+        {
+            batch = [.. instance.Results];
+            instance.Results.Clear();
+        }
+        try
+        {
+            await LoadAsync(instance, cancellationToken);
+            if (instance.Record is { IsTerminal: false } record)
+            {
+                var next = record.Clone();
+                foreach (var response in batch.Select(r => r.Response))
+                {
+                    // A duplicate (at-least-once delivery) finds its activity already answered.
+                    if (!next.Activities.Remove(response.TaskId, out var request))
+                    {
+                        continue;
+                    }
+                    next.Inbox.Add(NewEvent(e =>
+                    {
+                        if (response.FailureDetails is not null)
+                        {
+                            e.TaskFailed = new TaskFailedEvent { TaskScheduledId = response.TaskId, FailureDetails = response.FailureDetails, TaskExecutionId = request.TaskExecutionId };
+                        }
+                        else
+                        {
+                            e.TaskCompleted = new TaskCompletedEvent { TaskScheduledId = response.TaskId, Result = response.Result, TaskExecutionId = request.TaskExecutionId };
+                        }
+                    }));
+                }
+                if (next.Activities.Count != record.Activities.Count)
+                {
+                    await CommitAsync(instance, next, cancellationToken);
+                    Kick(instance);
+                }
+            }
+            foreach (var result in batch)
+            {
+                result.Recorded.TrySetResult();
+            }
+        }
+        catch (Exception e)
+        {
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                // The workers will not retry: run the activities again rather than lose their results.
+                _logger.LogError(e, "Cannot record {Count} activity result(s) of workflow {InstanceId}; they will run again", batch.Count, instance.Id);
+                foreach (var result in batch)
+                {
+                    if (instance.Record?.Activities.TryGetValue(result.Response.TaskId, out var again) == true)
+                    {
+                        Dispatcher.DispatchActivity(again);
+                    }
+                }
+            }
+            foreach (var result in batch)
+            {
+                result.Recorded.TrySetException(e);
+            }
         }
     }
 
@@ -922,11 +969,20 @@ internal sealed class WorkflowEngine : IAsyncDisposable
         public bool TurnActive { get; set; }
         public TaskCompletionSource Changed { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>Activity results waiting for the gate, recorded together by whoever gets it first.</summary>
+        public List<PendingResult> Results { get; } = [];
+
         public void NotifyChanged()
         {
             var changed = Changed;
             Changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             changed.TrySetResult();
         }
+    }
+
+    private sealed class PendingResult(ActivityResponse response)
+    {
+        public ActivityResponse Response { get; } = response;
+        public TaskCompletionSource Recorded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
