@@ -125,7 +125,9 @@ internal sealed class TaskHubSidecarService(WorkflowEngine engine, string? apiTo
                     });
                     break;
                 default:
-                    throw new GrpcException(GrpcStatusCode.Unimplemented, $"unknown method {method} for service TaskHubSidecarService");
+                    throw new GrpcException(GrpcStatusCode.Unimplemented, path.StartsWith(PathPrefix, StringComparison.Ordinal)
+                        ? $"unknown method {method} for service TaskHubSidecarService"
+                        : $"unknown service or method {path}: this sidecar serves only TaskHubSidecarService on its gRPC port");
             }
         }
         catch (GrpcException e)
