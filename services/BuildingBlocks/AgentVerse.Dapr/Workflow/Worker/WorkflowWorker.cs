@@ -140,6 +140,7 @@ internal sealed class WorkflowWorker : BackgroundService
                 });
             }
 
+            LogFailure(response);
             await _invoker.UnaryAsync(Service + "CompleteOrchestratorTask", response, CompleteTaskResponse.Parser, cancellationToken: stoppingToken);
         }
         catch (Exception ex) when (ex is GrpcException or OperationCanceledException)
@@ -150,6 +151,18 @@ internal sealed class WorkflowWorker : BackgroundService
         finally
         {
             _workflowSlots.Release();
+        }
+    }
+
+    private void LogFailure(OrchestratorResponse response)
+    {
+        foreach (var action in response.Actions)
+        {
+            if (action.CompleteOrchestration is { OrchestrationStatus: OrchestrationStatus.Failed, FailureDetails: { } failure })
+            {
+                _logger.LogWarning("Workflow instance {InstanceId} failed: {ErrorType}: {ErrorMessage}",
+                    response.InstanceId, failure.ErrorType, failure.ErrorMessage);
+            }
         }
     }
 
