@@ -56,6 +56,9 @@ public sealed class LocalRuntime : IAsyncDisposable
 
     internal Sidecar.Sidecar? Find(string appId) => _byAppId.GetValueOrDefault(appId);
 
+    /// <summary>Which sidecar hosts which actor types (daprd's Placement service, in-process).</summary>
+    internal Actors.ActorPlacement ActorPlacement { get; } = new();
+
     /// <summary>Signalled when an app calls <c>POST /v1.0/shutdown</c>; the launcher stops the run.</summary>
     public event Action<string>? ShutdownRequested;
 

@@ -64,6 +64,9 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
     public CancellationToken Stopping => _stopping.Token;
     public ILoggerFactory LoggerFactory => _loggerFactory;
 
+    /// <summary>The actor runtime, once the app reported actor types in <c>GET /dapr/config</c>.</summary>
+    public Actors.ActorHost? Actors { get; private set; }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -88,6 +91,7 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
         web.MapStateApi(this);
         web.MapPublishApi(this);
         web.MapSecretsApi(this);
+        web.MapActorsApi(this);
         web.MapWorkflowApi(this);
         web.MapInvokeApi(this);
 
@@ -149,6 +153,7 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
                 Logger.LogInformation("App {AppId} is listening on port {AppPort}", AppId, App.Port);
             }
             await Subscriptions.StartAsync(stopping);
+            Actors = await AgentVerse.Runtime.Actors.ActorHost.StartAsync(this, TimeProvider.System, stopping);
             _appReady.TrySetResult();
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -177,6 +182,10 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
             await _appWatcher.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         await Subscriptions.DisposeAsync();
+        if (Actors is not null)
+        {
+            await Actors.DisposeAsync();
+        }
         await Workflows.DisposeAsync();
         if (_web is not null)
         {

@@ -38,6 +38,13 @@ internal static class MetadataApi
         json.WriteStartArray("enabledFeatures");
         json.WriteEndArray();
         json.WriteStartArray("actors");
+        foreach (var (type, count) in sidecar.Actors?.ActiveCounts ?? [])
+        {
+            json.WriteStartObject();
+            json.WriteString("type", type);
+            json.WriteNumber("count", count);
+            json.WriteEndObject();
+        }
         json.WriteEndArray();
 
         json.WriteStartArray("components");
@@ -112,11 +119,7 @@ internal static class MetadataApi
         }
         json.WriteEndObject();
 
-        json.WriteStartObject("actorRuntime");
-        json.WriteString("runtimeStatus", "DISABLED");
-        json.WriteBoolean("hostReady", false);
-        json.WriteString("placement", "");
-        json.WriteEndObject();
+        ActorsMetadata.WriteActorRuntime(json, sidecar);
         json.WriteEndObject();
     }
 
