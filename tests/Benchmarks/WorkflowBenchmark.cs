@@ -39,8 +39,12 @@ internal static class WorkflowBenchmark
                   - name: actorStateStore
                     value: "true"
                 """);
+            // AGENTVERSE_BENCH_LOGS=1 shows the runtime's warnings and errors (retries, redeliveries).
+            using var logging = Environment.GetEnvironmentVariable("AGENTVERSE_BENCH_LOGS") == "1"
+                ? LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning))
+                : NullLoggerFactory.Instance;
             await using var runtime = await LocalRuntime.StartAsync([new SidecarOptions { AppId = "bench", ResourcesPaths = [directory] }],
-                NullLoggerFactory.Instance, CancellationToken.None);
+                logging, CancellationToken.None);
             using var app = await StartAppAsync(runtime["bench"].GrpcPort);
             var client = app.Services.GetRequiredService<DaprWorkflowClient>();
 

@@ -144,8 +144,8 @@ internal sealed class WorkflowEngine : IAsyncDisposable
     /// <summary>Creates an instance; with <paramref name="waitForStart"/> (the gRPC API) returns only once a worker ran its first turn.</summary>
     public async Task<string> StartInstanceAsync(CreateInstanceRequest request, bool waitForStart, CancellationToken cancellationToken)
     {
+        // daprd checks id syntax on its Dapr API (HTTP, StartWorkflow), not on the durabletask service.
         var instanceId = request.InstanceId.Length > 0 ? request.InstanceId : Guid.NewGuid().ToString();
-        ValidateInstanceId(instanceId);
         if (request.Name.Length == 0)
         {
             throw new GrpcException(GrpcStatusCode.InvalidArgument, "workflow name is not configured");
