@@ -4,6 +4,7 @@ return args.FirstOrDefault() switch
 {
     "actors" => await ActorBenchmark.RunAsync(args[1..]),
     "gateway" => await GatewayBenchmark.RunAsync(args[1..]),
+    "workflows" => await WorkflowBenchmark.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -11,8 +12,9 @@ static int Usage()
 {
     Console.Error.WriteLine("""
         usage: dotnet run -c Release --project tests/Benchmarks -- <benchmark> [options]
-          actors   [--rate 1000] [--seconds 10] [--actors 100]
-          gateway  [--rate 1000] [--seconds 10] [--rounds 2]
+          actors     [--rate 1000] [--seconds 10] [--actors 100]
+          gateway    [--rate 1000] [--seconds 10] [--rounds 2]
+          workflows  [--count 1000] [--concurrency 100]
         """);
     return 2;
 }

@@ -29,4 +29,10 @@ public sealed class SidecarOptions
 
     /// <summary>--max-body-size (default 4 MiB).</summary>
     public long MaxBodySize { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// How long a workflow worker may hold a work item without answering before it is given to another
+    /// worker (daprd has no such limit; it only redelivers when the worker's stream drops).
+    /// </summary>
+    public TimeSpan WorkflowWorkItemTimeout { get; init; } = TimeSpan.FromMinutes(5);
 }

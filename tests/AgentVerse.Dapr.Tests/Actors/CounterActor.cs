@@ -75,13 +75,13 @@ public sealed class CounterActor(ActorHost host) : Actor(host), ICounterActor, I
         return events;
     }
 
-    protected override Task OnActivateAsync()
+    protected internal override Task OnActivateAsync()
     {
         Lifecycle.Enqueue("activate:" + Id);
         return Task.CompletedTask;
     }
 
-    protected override Task OnDeactivateAsync()
+    protected internal override Task OnDeactivateAsync()
     {
         Lifecycle.Enqueue("deactivate:" + Id);
         return Task.CompletedTask;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using AgentVerse.Runtime.Components;
 using AgentVerse.Runtime.Sidecar.Apis;
+using AgentVerse.Runtime.Workflow;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -21,6 +22,7 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
     private readonly TaskCompletionSource _appReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILoggerFactory _loggerFactory;
+    private readonly TaskHubSidecarService _taskHub;
     private WebApplication? _web;
     private Task? _appWatcher;
 
@@ -39,6 +41,9 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
         SecretStores = Components.Where(c => c.SecretStore is not null).ToDictionary(c => c.Definition.Name, StringComparer.Ordinal);
         App = options.AppPort is int port ? new AppChannel(options.AppChannelAddress, port, options.AppApiToken) : null;
         Subscriptions = new SubscriptionManager(this, [.. registry.SubscriptionsFor(options.AppId, options.ResourcesPaths)]);
+        Workflows = new WorkflowEngine(options.AppId, StateStores.Values, loggerFactory.CreateLogger($"AgentVerse.Runtime.Workflow.{options.AppId}"),
+            TimeProvider.System, options.WorkflowWorkItemTimeout, _stopping.Token);
+        _taskHub = new TaskHubSidecarService(Workflows, options.ApiToken, Logger);
     }
 
     public SidecarOptions Options { get; }
@@ -54,6 +59,7 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
     public IReadOnlyDictionary<string, LoadedComponent> SecretStores { get; }
     public AppChannel? App { get; }
     public SubscriptionManager Subscriptions { get; }
+    public WorkflowEngine Workflows { get; }
     public ConcurrentDictionary<string, string> ExtendedMetadata { get; } = new(StringComparer.Ordinal);
     public CancellationToken Stopping => _stopping.Token;
     public ILoggerFactory LoggerFactory => _loggerFactory;
@@ -70,6 +76,8 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = Options.MaxBodySize;
+            // grpc-go (daprd) sets no stream limit; workflow clients park many WaitFor* calls on one connection.
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 10_000;
             kestrel.ListenLocalhost(HttpPort, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
             // daprd's gRPC API port: HTTP/2 cleartext only (the workflow protocol is served here).
             kestrel.ListenLocalhost(GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
@@ -84,6 +92,7 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
         web.MapPublishApi(this);
         web.MapSecretsApi(this);
         web.MapActorsApi(this);
+        web.MapWorkflowApi(this);
         web.MapInvokeApi(this);
 
         try
@@ -97,20 +106,19 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
         }
         _web = web;
         _appWatcher = WatchAppAsync(_stopping.Token);
+        // Resume unfinished workflows in the background; their work waits for a worker to connect anyway.
+        _ = Workflows.StartAsync().ContinueWith(t => Logger.LogError(t.Exception, "Sidecar {AppId} cannot resume its workflows", AppId),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
-    // Until the workflow protocol lands, gRPC calls get a proper gRPC "unimplemented" status.
+    // The gRPC port serves the workflow protocol; anything else there gets a gRPC UNIMPLEMENTED.
     private Task GrpcPortGuard(HttpContext context, Func<Task> next)
     {
         if (context.Connection.LocalPort != GrpcPort)
         {
             return next();
         }
-        context.Response.StatusCode = 200;
-        context.Response.ContentType = "application/grpc";
-        context.Response.AppendTrailer("grpc-status", "12");
-        context.Response.AppendTrailer("grpc-message", "method not implemented by this sidecar");
-        return Task.CompletedTask;
+        return _taskHub.HandleAsync(context);
     }
 
     // A bug must surface as a logged, well-formed error, never as a bare 500 or a dropped connection.
@@ -178,6 +186,7 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
         {
             await Actors.DisposeAsync();
         }
+        await Workflows.DisposeAsync();
         if (_web is not null)
         {
             await _web.StopAsync(CancellationToken.None);

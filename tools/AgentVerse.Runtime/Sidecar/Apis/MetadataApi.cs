@@ -67,6 +67,11 @@ internal static class MetadataApi
         json.WriteStartArray("httpEndpoints");
         json.WriteEndArray();
 
+        // daprd 1.15+: how many workflow workers hold a GetWorkItems stream.
+        json.WriteStartObject("workflows");
+        json.WriteNumber("connectedWorkers", sidecar.Workflows.Dispatcher.ConnectedWorkers);
+        json.WriteEndObject();
+
         json.WriteStartArray("subscriptions");
         foreach (var subscription in sidecar.Subscriptions.Active)
         {

@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Logging;
+
+namespace AgentVerse.Dapr.Workflow.Worker;
+
+/// <summary>Drops log entries while the workflow is replaying, so each line is written once.</summary>
+internal sealed class ReplaySafeLogger(ILogger inner, Func<bool> isReplaying) : ILogger
+{
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull
+        => inner.BeginScope(state);
+
+    public bool IsEnabled(LogLevel logLevel) => !isReplaying() && inner.IsEnabled(logLevel);
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (!isReplaying())
+        {
+            inner.Log(logLevel, eventId, state, exception, formatter);
+        }
+    }
+}
