@@ -29,7 +29,7 @@ public sealed class RunFilesTests
         Assert.Equal(ServiceIds, apps.Select(a => a.AppId));
         Assert.Equal([8000, 8002, 8003, 8004, 8005, 8006, 8007, 8008], apps.Select(a => a.AppPort ?? 0));
         Assert.Equal(Enumerable.Range(3500, 8), apps.Select(a => a.DaprHttpPort));
-        Assert.Equal(Enumerable.Range(50001, 8), apps.Select(a => a.DaprGrpcPort));
+        Assert.Equal(Enumerable.Range(3510, 8), apps.Select(a => a.DaprGrpcPort));
         Assert.All(apps, a => Assert.Equal([Path.Combine(RepoPaths.Root, "components", "local")], a.ResourcesPaths));
         Assert.All(apps, a => Assert.True(a.EnableAppHealthCheck && a.AppHealthCheckPath == "/healthz", $"{a.AppId} is probed on /healthz"));
         Assert.All(apps, a =>
