@@ -8,6 +8,9 @@ public static class RepoPaths
     /// <summary>The launcher built in the same configuration as the tests (bin/Debug or bin/Release).</summary>
     public static string CliDll { get; } = Path.Combine(Root, "tools", "AgentVerse.Cli", "bin", Configuration, "net10.0", "agentverse.dll");
 
+    /// <summary>The crash tests' workflow app (tests/CrashApp), built in the same configuration.</summary>
+    public static string CrashAppDll { get; } = Path.Combine(Root, "tests", "CrashApp", "bin", Configuration, "net10.0", "AgentVerse.CrashApp.dll");
+
     private static string Configuration =>
         AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
 

@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using AgentVerse.IntegrationTests.Launcher;
+using AgentVerse.Runtime;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AgentVerse.IntegrationTests.Crash;
+
+/// <summary>
+/// A ten-step workflow (tests/CrashApp) is killed mid-run, with its app process alone or with the whole
+/// runtime, and started again: it completes, its steps having run at least once and their effects
+/// (first-write keys in the sidecar's state store) recorded exactly once.
+/// </summary>
+public sealed class CrashTests : IDisposable
+{
+    private const int Steps = 10;
+    private const int KillAfterStep = 3;
+    private static readonly TimeSpan Startup = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Finish = TimeSpan.FromSeconds(30);
+    private readonly TempDir _dir = new();
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly string _instanceId = $"crash-{Guid.NewGuid():N}";
+
+    public CrashTests()
+    {
+        AttemptLogPath = Path.Combine(_dir.Path, "attempts.log");
+        ComponentsPath = _dir.Dir("components");
+        _dir.Write("components/statestore.yaml", $"""
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata:
+              name: {CrashSidecar.StoreName}
+            spec:
+              type: state.sqlite
+              version: v1
+              metadata:
+              - name: connectionString
+                value: "{Path.Combine(_dir.Path, "state.db")}"
+              - name: actorStateStore
+                value: "true"
+            """);
+    }
+
+    private string AttemptLogPath { get; }
+
+    private string ComponentsPath { get; }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task A_workflow_survives_its_app_process_being_killed_mid_run()
+    {
+        // The runtime in-process, the app as a real process: the launcher would end the run when its app dies.
+        await using var runtime = await LocalRuntime.StartAsync(
+            [new SidecarOptions { AppId = "crash", ResourcesPaths = [ComponentsPath] }], NullLoggerFactory.Instance, CancellationToken.None);
+        var sidecar = new CrashSidecar(_http, runtime["crash"].HttpPort);
+        var environment = new Dictionary<string, string>(AppSettings())
+        {
+            ["APP_ID"] = "crash",
+            ["DAPR_HTTP_PORT"] = Text(runtime["crash"].HttpPort),
+            ["DAPR_GRPC_PORT"] = Text(runtime["crash"].GrpcPort),
+        };
+
+        await using (var first = CrashAppProcess.Start(environment))
+        {
+            await sidecar.StartWorkflowAsync(_instanceId, Steps);
+            await sidecar.WaitForEffectAsync(_instanceId, KillAfterStep, Startup);
+            await first.KillAsync();
+        }
+
+        await using var second = CrashAppProcess.Start(environment);
+        await AssertCompletedWithEveryEffectOnceAsync(sidecar);
+    }
+
+    [Fact]
+    public async Task A_workflow_survives_the_runtime_being_killed_mid_run()
+    {
+        var httpPort = FreePort();
+        var grpcPort = FreePort();
+        var env = string.Join('\n', AppSettings().Select(s => $"      {s.Key}: \"{s.Value}\""));
+        var runFile = _dir.Write("dapr.yaml", $"""
+            version: 1
+            apps:
+              - appID: crash
+                appDirPath: "{Path.GetDirectoryName(RepoPaths.CrashAppDll)}"
+                daprHTTPPort: {httpPort}
+                daprGRPCPort: {grpcPort}
+                resourcesPaths: ["{ComponentsPath}"]
+                command: ["dotnet", "{RepoPaths.CrashAppDll}"]
+                appLogDestination: console
+                env:
+            {env}
+            """);
+        var sidecar = new CrashSidecar(_http, httpPort);
+
+        await using (var first = CliProcess.Start(_dir.Path, "run", "-f", runFile))
+        {
+            await first.WaitForLineAsync("agentverse: all 1 app(s) ready", Startup);
+            await sidecar.StartWorkflowAsync(_instanceId, Steps);
+            await sidecar.WaitForEffectAsync(_instanceId, KillAfterStep, Startup);
+            first.KillTree();
+            await first.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        await using var second = CliProcess.Start(_dir.Path, "run", "-f", runFile);
+        await second.WaitForLineAsync("agentverse: all 1 app(s) ready", Startup);
+        await AssertCompletedWithEveryEffectOnceAsync(sidecar);
+    }
+
+    private Dictionary<string, string> AppSettings() => new()
+    {
+        ["CrashApp__StoreName"] = CrashSidecar.StoreName,
+        ["CrashApp__AttemptLog"] = AttemptLogPath,
+        ["CrashApp__StepDelay"] = "00:00:00.300",
+    };
+
+    private async Task AssertCompletedWithEveryEffectOnceAsync(CrashSidecar sidecar)
+    {
+        var state = await sidecar.WaitForWorkflowToFinishAsync(_instanceId, Finish);
+        var effects = await sidecar.GetEffectsAsync(_instanceId, Steps);
+        var log = await AttemptLog.ReadAsync(AttemptLogPath, _instanceId);
+        var attempts = log.AttemptsByStep();
+        var allSteps = Enumerable.Range(1, Steps).ToList();
+
+        Assert.True(state.GetProperty("runtimeStatus").GetString() == "COMPLETED", $"the workflow ended {state}\nattempt log:\n{log}");
+        Assert.Equal(Text(Steps), state.GetProperty("properties").GetProperty("dapr.workflow.output").GetString());
+        Assert.Equal(allSteps, effects.Keys.Order());
+        Assert.All(effects, e => Assert.Equal(e.Key, e.Value.Step));
+        // Exactly once: no execution found the sink empty twice for a step.
+        Assert.All(log.RecordsByStep(), r => Assert.True(r.Value == 1, $"step {r.Key} recorded {r.Value} times\n{log}"));
+        // At least once: every step ran, the one in flight at the kill again after the restart.
+        Assert.Equal(allSteps, attempts.Keys.Order());
+        Assert.True(attempts.Values.Any(n => n > 1), $"no step ran again after the kill\n{log}");
+        // The kill landed mid-run: the steps' effects come from the killed app and from its successor.
+        Assert.Equal(2, effects.Values.Select(e => e.Pid).Distinct().Count());
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+}
