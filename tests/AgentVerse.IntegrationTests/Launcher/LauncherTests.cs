@@ -240,6 +240,24 @@ public sealed class LauncherTests : IDisposable
     }
 
     [Fact]
+    public async Task A_sidecar_shutdown_call_ends_the_run_cleanly()
+    {
+        InMemoryComponents();
+        var httpPort = FreePort();
+        _dir.Dir("orders");
+        _dir.Write("dapr.yaml", $"version: 1\napps:\n  - appID: orders\n    appDirPath: orders\n    daprHTTPPort: {httpPort}\n");
+        await using var cli = CliProcess.Start(_dir.Path, "run", "-f", _dir.Path);
+        await cli.WaitForLineAsync("agentverse: orders ready", Startup);
+
+        // daprd exits on POST /v1.0/shutdown; here the whole run stops, as when the last daprd of a 'dapr run -f' exits.
+        using var shutdown = await _http.PostAsync(new Uri($"http://127.0.0.1:{httpPort}/v1.0/shutdown"), null);
+
+        Assert.Equal(HttpStatusCode.NoContent, shutdown.StatusCode);
+        Assert.Equal(0, await cli.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Contains("app 'orders' asked its sidecar to shut down", cli.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task State_in_the_local_sqlite_store_survives_a_killed_launcher()
     {
         var httpPort = FreePort();

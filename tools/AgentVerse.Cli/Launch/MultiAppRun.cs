@@ -67,12 +67,33 @@ internal sealed class MultiAppRun(RunFile file, RunConsole console, ILoggerFacto
                 status.DaprGrpcPort = sidecar.GrpcPort;
             }
 
+            // daprd exits on POST /v1.0/shutdown; a run of sidecars in one process stops as a whole, gracefully.
+            using var shutdown = CancellationTokenSource.CreateLinkedTokenSource(stopRequested);
+            void OnShutdownRequested(string appId)
+            {
+                console.Info($"app '{appId}' asked its sidecar to shut down (POST /v1.0/shutdown)");
+                // Off the request thread: stopping waits for the apps, which may be mid-call to this sidecar.
+                // The run may already have ended (and disposed the source) when this runs; then there is nothing to stop.
+                _ = Task.Run(() =>
+                {
+                    try
+                    {
+                        shutdown.Cancel();
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                    }
+                });
+            }
+
+            runtime.ShutdownRequested += OnShutdownRequested;
             try
             {
-                return await RunAppsAsync(statuses, stopRequested, killRequested);
+                return await RunAppsAsync(statuses, shutdown.Token, killRequested);
             }
             finally
             {
+                runtime.ShutdownRequested -= OnShutdownRequested;
                 await Task.WhenAll(statuses.Where(s => s.Process is not null).Select(s => s.Process!.DisposeAsync().AsTask()));
             }
         }
