@@ -1,0 +1,27 @@
+using AgentVerse.Tools.Mcp.Server;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace AgentVerse.Tools.Mcp;
+
+/// <summary>Wires the tools service's MCP server (<c>/mcp</c>) and MCP client (<c>/api/v1/mcp/servers</c>).</summary>
+internal static class McpExtensions
+{
+    public static IHostApplicationBuilder AddMcp(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<McpEndpointOptions>().BindConfiguration(McpEndpointOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<McpToolListChanges>();
+        // The registry registers its own catalog; this fixed one only stands in when none is.
+        builder.Services.TryAddSingleton<IMcpToolCatalog, FixedToolCatalog>();
+        builder.Services.AddSingleton<McpServerFactory>();
+        builder.Services.AddSingleton<McpSessions>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<McpSessions>());
+        return builder;
+    }
+
+    public static WebApplication MapMcp(this WebApplication app)
+    {
+        app.MapMcpServer();
+        return app;
+    }
+}
