@@ -1,3 +1,4 @@
+using AgentVerse.Tools.Mcp.Client;
 using AgentVerse.Tools.Mcp.Server;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -16,12 +17,17 @@ internal static class McpExtensions
         builder.Services.AddSingleton<McpServerFactory>();
         builder.Services.AddSingleton<McpSessions>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<McpSessions>());
+
+        builder.Services.AddOptions<McpClientSettings>().BindConfiguration(McpClientSettings.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<McpServerStore>();
+        builder.Services.AddSingleton<McpConnections>();
         return builder;
     }
 
     public static WebApplication MapMcp(this WebApplication app)
     {
         app.MapMcpServer();
+        app.MapMcpServersApi();
         return app;
     }
 }
