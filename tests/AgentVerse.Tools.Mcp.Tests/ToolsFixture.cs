@@ -11,6 +11,8 @@ public sealed class ToolsFixture : IAsyncLifetime
     {
         ["Mcp__Server__SessionIdleTimeout"] = "00:00:03",
         ["Mcp__Server__PageSize"] = "1",
+        // The tests' MCP servers listen on loopback, which the SSRF policy otherwise refuses.
+        ["Tools__Http__AllowedNetworks__0"] = "127.0.0.0/8",
     });
 
     public async Task DisposeAsync() => await Run.DisposeAsync();

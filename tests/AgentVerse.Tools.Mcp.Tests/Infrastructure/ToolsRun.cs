@@ -36,12 +36,15 @@ public sealed class ToolsRun : IAsyncDisposable
     public Account Admin { get; private set; } = null!;
 
     /// <summary>Starts both; <paramref name="toolsSettings"/> are extra environment variables of the tools service.</summary>
+    /// <summary>The key that encrypts stored API keys, as the secret store holds it.</summary>
+    public const string ApiKeyEncryptionSecret = "tools-api-key-encryption-key";
+
     public static async Task<ToolsRun> StartAsync(IReadOnlyDictionary<string, string>? toolsSettings = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "agentverse-mcp-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
         var secretsFile = Path.Combine(directory, "secrets.json");
-        await File.WriteAllTextAsync(secretsFile, "{}");
+        await File.WriteAllTextAsync(secretsFile, $$"""{"{{ApiKeyEncryptionSecret}}": "{{Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))}}"}""");
         await File.WriteAllTextAsync(Path.Combine(directory, "components.yaml"), $"""
             apiVersion: dapr.io/v1alpha1
             kind: Component

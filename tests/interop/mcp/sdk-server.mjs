@@ -1,10 +1,11 @@
 // A small MCP server written with the official TypeScript SDK (Streamable HTTP, sessions), for AgentVerse's MCP
 // client to register: tools 'reverse' (text) and 'add' (structured). Prints "listening <port>" once ready.
-// Usage: node sdk-server.mjs [port]   (0 or none: any free port)
+// Usage: node sdk-server.mjs [port]   (0 or none: any free port);  node sdk-server.mjs --stdio
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 
 const tools = [
@@ -40,42 +41,50 @@ function newServer() {
   return server;
 }
 
-const transports = new Map();
-const expectedKey = process.env.MCP_API_KEY;
+if (process.argv[2] === '--stdio') {
+  await newServer().connect(new StdioServerTransport());
+} else {
+  serveHttp();
+}
 
-const http = createServer(async (req, res) => {
-  if (expectedKey && req.headers.authorization !== `Bearer ${expectedKey}`) {
-    res.writeHead(401).end();
-    return;
-  }
-  // Test hook: forget every session, as a restarted server would.
-  if (req.url === '/drop-sessions') {
-    transports.clear();
-    res.writeHead(204).end();
-    return;
-  }
-  let body;
-  if (req.method === 'POST') {
-    const chunks = [];
-    for await (const chunk of req) chunks.push(chunk);
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  }
-  const sessionId = req.headers['mcp-session-id'];
-  let transport = sessionId ? transports.get(sessionId) : undefined;
-  if (!transport) {
-    if (sessionId || !(req.method === 'POST' && isInitializeRequest(body))) {
-      res.writeHead(sessionId ? 404 : 400, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'No valid session' } }));
+function serveHttp() {
+  const transports = new Map();
+  const expectedKey = process.env.MCP_API_KEY;
+
+  const http = createServer(async (req, res) => {
+    if (expectedKey && req.headers.authorization !== `Bearer ${expectedKey}`) {
+      res.writeHead(401).end();
       return;
     }
-    transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => transports.set(id, transport),
-    });
-    transport.onclose = () => transport.sessionId && transports.delete(transport.sessionId);
-    await newServer().connect(transport);
-  }
-  await transport.handleRequest(req, res, body);
-});
+    // Test hook: forget every session, as a restarted server would.
+    if (req.url === '/drop-sessions') {
+      transports.clear();
+      res.writeHead(204).end();
+      return;
+    }
+    let body;
+    if (req.method === 'POST') {
+      const chunks = [];
+      for await (const chunk of req) chunks.push(chunk);
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    }
+    const sessionId = req.headers['mcp-session-id'];
+    let transport = sessionId ? transports.get(sessionId) : undefined;
+    if (!transport) {
+      if (sessionId || !(req.method === 'POST' && isInitializeRequest(body))) {
+        res.writeHead(sessionId ? 404 : 400, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'No valid session' } }));
+        return;
+      }
+      transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (id) => transports.set(id, transport),
+      });
+      transport.onclose = () => transport.sessionId && transports.delete(transport.sessionId);
+      await newServer().connect(transport);
+    }
+    await transport.handleRequest(req, res, body);
+  });
 
-http.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => console.log(`listening ${http.address().port}`));
+  http.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => console.log(`listening ${http.address().port}`));
+}
