@@ -12,6 +12,11 @@ internal static class McpExtensions
         builder.Services.AddOptions<McpEndpointOptions>().BindConfiguration(McpEndpointOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<McpToolListChanges>();
+        if (builder.Configuration.GetValue<bool>("Mcp:Server:ConformanceFixtures"))
+        {
+            builder.Services.AddSingleton<IMcpToolCatalog, ConformanceFixtureCatalog>();
+        }
+
         // The registry registers its own catalog; this fixed one only stands in when none is.
         builder.Services.TryAddSingleton<IMcpToolCatalog, FixedToolCatalog>();
         builder.Services.AddSingleton<McpServerFactory>();
