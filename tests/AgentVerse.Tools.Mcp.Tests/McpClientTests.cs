@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AgentVerse.Tools.Mcp.Tests.Infrastructure;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
 
 namespace AgentVerse.Tools.Mcp.Tests;
 
@@ -64,6 +66,36 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
         Assert.Equal("connected", entry.GetProperty("status").GetString());
         Assert.True(entry.GetProperty("hasApiKey").GetBoolean());
         Assert.DoesNotContain(RemoteKey, listed.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Registering_a_server_sends_tools_list_changed_and_its_tools_run_over_our_mcp_endpoint()
+    {
+        var user = await Run.NewAccountAsync();
+        using var rest = Run.ToolsClient(user.Token);
+        await using var mcp = await McpClient.CreateAsync(
+            new HttpClientTransport(new HttpClientTransportOptions
+            {
+                Endpoint = new Uri(Run.Tools.Client.BaseAddress!, "mcp"),
+                TransportMode = HttpTransportMode.StreamableHttp,
+                AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {user.Token}" },
+            }),
+            new McpClientOptions { ProtocolVersion = "2025-11-25" });
+        var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var handler = mcp.RegisterNotificationHandler(NotificationMethods.ToolListChangedNotification, (_, _) =>
+        {
+            changed.TrySetResult();
+            return ValueTask.CompletedTask;
+        });
+        await Task.Delay(500); // the client opens its GET stream right after initialize
+
+        var id = (await RegisterAsync(rest, new { name = "chained", url = _remoteUrl, apiKey = RemoteKey, autoDiscovery = true })).GetProperty("id").GetString()!;
+        await changed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var tools = await mcp.ListToolsAsync();
+        var result = await mcp.CallToolAsync($"mcp.{id}.reverse", new Dictionary<string, object?> { ["text"] = "chain" });
+
+        Assert.Contains(tools, t => t.Name == $"mcp.{id}.reverse");
+        Assert.Equal("niahc", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentVerse.Tools.Mcp.Tests.Infrastructure;
@@ -11,6 +12,8 @@ namespace AgentVerse.Tools.Mcp.Tests;
 [Collection(ToolsTestGroup.Name)]
 public sealed class McpServerTests(ToolsFixture fixture)
 {
+    public static readonly string[] BuiltIns = ["calculator", "datetime", "hash", "http_request", "json_query", "text", "uuid"];
+
     private ToolsRun Run => fixture.Run;
 
     private async Task<McpClient> ConnectAsync(string token, string? protocolVersion = McpRpc.Latest, Uri? endpoint = null) =>
@@ -26,17 +29,18 @@ public sealed class McpServerTests(ToolsFixture fixture)
     [Fact]
     public async Task A_session_client_lists_every_tool_across_pages_and_calls_calculator()
     {
-        await using var client = await ConnectAsync(Run.Admin.Token);
+        // A fresh user: admins also see every user's custom tools.
+        await using var client = await ConnectAsync((await Run.NewAccountAsync()).Token);
 
         var tools = await client.ListToolsAsync();
-        var result = await client.CallToolAsync("calculator", new Dictionary<string, object?> { ["operation"] = "add", ["a"] = 2, ["b"] = 3 });
+        var result = await client.CallToolAsync("calculator", new Dictionary<string, object?> { ["expression"] = "2+3" });
 
         Assert.Equal("2025-11-25", client.NegotiatedProtocolVersion);
         Assert.NotNull(client.SessionId);
-        Assert.Equal(["calculator", "echo"], tools.Select(t => t.Name).Order());
+        Assert.Equal(BuiltIns, tools.Select(t => t.Name).Order());
         Assert.NotEqual(true, result.IsError);
-        Assert.Equal("5", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
-        Assert.Equal(5, result.StructuredContent!.Value.GetProperty("result").GetDouble());
+        Assert.Contains("\"value\":5", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text, StringComparison.Ordinal);
+        Assert.Equal(5, result.StructuredContent!.Value.GetProperty("value").GetDouble());
     }
 
     [Fact]
@@ -58,22 +62,24 @@ public sealed class McpServerTests(ToolsFixture fixture)
     {
         await using var client = await ConnectAsync(Run.Admin.Token, protocolVersion: null);
 
-        var result = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "hi" });
+        var result = await client.CallToolAsync("calculator", new Dictionary<string, object?> { ["expression"] = "6*7" });
 
         Assert.Equal("2026-07-28", client.NegotiatedProtocolVersion);
         Assert.Null(client.SessionId);
-        Assert.Equal("hi", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        Assert.Equal(42, result.StructuredContent!.Value.GetProperty("value").GetDouble());
     }
 
     [Fact]
-    public async Task A_tool_failure_is_a_result_with_isError()
+    public async Task Invalid_arguments_and_tool_failures_are_results_with_isError()
     {
         await using var client = await ConnectAsync(Run.Admin.Token);
 
-        var result = await client.CallToolAsync("calculator", new Dictionary<string, object?> { ["operation"] = "divide", ["a"] = 1, ["b"] = 0 });
+        var invalid = await client.CallToolAsync("calculator", new Dictionary<string, object?> { ["expression"] = 5 });
+        var failed = await client.CallToolAsync("calculator", new Dictionary<string, object?> { ["expression"] = "2+" });
 
-        Assert.True(result.IsError);
-        Assert.Contains("zero", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text, StringComparison.Ordinal);
+        Assert.True(invalid.IsError);
+        Assert.Contains("$.expression", Assert.IsType<TextContentBlock>(Assert.Single(invalid.Content)).Text, StringComparison.Ordinal);
+        Assert.True(failed.IsError);
     }
 
     [Fact]
@@ -84,6 +90,31 @@ public sealed class McpServerTests(ToolsFixture fixture)
         var error = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("no-such-tool").AsTask());
 
         Assert.Equal(McpErrorCode.InvalidParams, error.ErrorCode);
+    }
+
+    [Fact]
+    public async Task A_users_custom_tool_is_listed_and_callable_for_them_and_unknown_to_another_user()
+    {
+        var owner = await Run.NewAccountAsync();
+        var other = await Run.NewAccountAsync();
+        using var rest = Run.ToolsClient(owner.Token);
+        using var created = await rest.PostAsJsonAsync("/api/v1/tools", new
+        {
+            name = "weather", description = "Private weather tool", endpoint = "http://127.0.0.1:9/weather", method = "POST",
+            inputSchema = new { type = "object", properties = new { city = new { type = "string" } } },
+        });
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        await using var ownerClient = await ConnectAsync(owner.Token);
+        await using var otherClient = await ConnectAsync(other.Token);
+
+        var ownerTools = await ownerClient.ListToolsAsync();
+        var otherTools = await otherClient.ListToolsAsync();
+        var otherCall = await Assert.ThrowsAsync<McpProtocolException>(() => otherClient.CallToolAsync(id).AsTask());
+
+        Assert.Equal("weather", Assert.Single(ownerTools, t => t.Name == id).Title);
+        Assert.DoesNotContain(otherTools, t => t.Name == id);
+        Assert.Equal(McpErrorCode.InvalidParams, otherCall.ErrorCode);
     }
 
     [Fact]
@@ -186,10 +217,10 @@ public sealed class McpServerTests(ToolsFixture fixture)
         await using var client = await ConnectAsync(Run.Admin.Token, endpoint: new Uri(Run.Gateway.Client.BaseAddress!, "mcp"));
 
         var tools = await client.ListToolsAsync();
-        var result = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "via gateway" });
+        var result = await client.CallToolAsync("calculator", new Dictionary<string, object?> { ["expression"] = "1+1" });
 
         Assert.Contains(tools, t => t.Name == "calculator");
-        Assert.Equal("via gateway", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        Assert.Equal(2, result.StructuredContent!.Value.GetProperty("value").GetDouble());
     }
 
     private async Task<HttpResponseMessage> DeleteAsync(string token, string sessionId)

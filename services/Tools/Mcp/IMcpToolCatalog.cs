@@ -5,8 +5,8 @@ using ModelContextProtocol.Protocol;
 namespace AgentVerse.Tools.Mcp;
 
 /// <summary>
-/// The tools a caller may use over MCP (built-in, custom and discovered). The tools registry implements it;
-/// until then <see cref="Server.FixedToolCatalog"/> serves a fixed set.
+/// The tools a caller may use over MCP (built-in, custom and discovered), behind which the registry may change freely;
+/// <see cref="Server.RegistryToolCatalog"/> serves the registry's tools and the discovered MCP tools.
 /// </summary>
 public interface IMcpToolCatalog
 {

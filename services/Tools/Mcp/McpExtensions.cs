@@ -17,8 +17,7 @@ internal static class McpExtensions
             builder.Services.AddSingleton<IMcpToolCatalog, ConformanceFixtureCatalog>();
         }
 
-        // The registry registers its own catalog; this fixed one only stands in when none is.
-        builder.Services.TryAddSingleton<IMcpToolCatalog, FixedToolCatalog>();
+        builder.Services.TryAddSingleton<IMcpToolCatalog, RegistryToolCatalog>();
         builder.Services.AddSingleton<McpServerFactory>();
         builder.Services.AddSingleton<McpSessions>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<McpSessions>());

@@ -1,5 +1,5 @@
 // The official MCP TypeScript SDK client against AgentVerse's /mcp: connect (initialize, session), page through
-// tools/list, call calculator and echo, end the session. Prints one JSON line for the .NET test to assert on.
+// tools/list, call calculator (valid and invalid arguments), end the session. Prints one JSON line for the .NET test to assert on.
 // Usage: MCP_URL=http://127.0.0.1:8005/mcp MCP_TOKEN=<jwt> node sdk-client.mjs
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -20,12 +20,11 @@ do {
   pages++;
 } while (cursor);
 
-const sum = await client.callTool({ name: 'calculator', arguments: { operation: 'multiply', a: 6, b: 7 } });
-const failed = await client.callTool({ name: 'calculator', arguments: { operation: 'divide', a: 1, b: 0 } });
-const echoed = await client.callTool({ name: 'echo', arguments: { message: 'from the TypeScript SDK' } });
+const product = await client.callTool({ name: 'calculator', arguments: { expression: '6*7' } });
+const invalid = await client.callTool({ name: 'calculator', arguments: {} });
 const sessionId = transport.sessionId;
 const protocolVersion = transport.protocolVersion;
 await transport.terminateSession();
 await client.close();
 
-console.log(JSON.stringify({ protocolVersion, sessionId, pages, tools, sum, failed, echoed }));
+console.log(JSON.stringify({ protocolVersion, sessionId, pages, tools, product, invalid }));

@@ -46,7 +46,7 @@ internal sealed class ConformanceFixtureCatalog : IMcpToolCatalog
             "test_audio_content" => new() { Content = [AudioContentBlock.FromBytes(Convert.FromBase64String(Wav), "audio/wav")] },
             "test_embedded_resource" => new() { Content = [Resource()] },
             "test_multiple_content_types" => new() { Content = [new TextContentBlock { Text = "Multiple content types test:" }, Image(), Resource()] },
-            "test_error_handling" => FixedToolCatalog.Failure("This tool intentionally returns an error for testing"),
+            "test_error_handling" => McpResults.Failure("This tool intentionally returns an error for testing"),
             "json_schema_2020_12_tool" => new() { Content = [new TextContentBlock { Text = "ok" }] },
             _ => null,
         });

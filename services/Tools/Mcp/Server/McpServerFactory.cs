@@ -47,7 +47,7 @@ internal sealed class McpServerFactory(IMcpToolCatalog catalog, IOptions<McpEndp
         if (caller.IsInRole(AgentVerseRoles.Viewer))
         {
             // Viewers are read-only everywhere; a tool may write (http_request), so they only list.
-            return FixedToolCatalog.Failure("Viewers may list tools but not call them.");
+            return McpResults.Failure("Viewers may list tools but not call them.");
         }
 
         var arguments = request.Params.Arguments is { } given
