@@ -129,14 +129,15 @@ public static class McpServersApi
     }
 
     public static async Task<Results<Ok<McpToolCallResponse>, NotFound, ProblemHttpResult>> CallToolAsync(
-        string id, string name, CallMcpToolRequest request, ClaimsPrincipal user, McpServerStore store, McpConnections connections, CancellationToken cancellationToken)
+        string id, string name, CallMcpToolRequest request, ClaimsPrincipal user, McpToolSource tools, CancellationToken cancellationToken)
     {
-        if (await FindAsync(id, user, store, cancellationToken) is not { } server || server.Tools.All(t => t.Name != name))
+        var (userId, isAdmin) = Caller(user);
+        if (await tools.ResolveAsync(McpToolIds.For(id, name), userId, isAdmin, cancellationToken) is not { Server: var server })
         {
             return TypedResults.NotFound();
         }
 
-        var result = await McpToolInvocation.CallAsync(connections, server, name, request.Arguments, cancellationToken);
+        var result = await tools.ExecuteAsync(server, name, request.Arguments, cancellationToken);
         return result is null
             ? TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "MCP server unavailable", detail: $"The MCP server '{server.Name}' could not be reached.")
             : TypedResults.Ok(result);
