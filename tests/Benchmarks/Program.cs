@@ -6,6 +6,7 @@ return args.FirstOrDefault() switch
     "gateway" => await GatewayBenchmark.RunAsync(args[1..]),
     "workflows" => await WorkflowBenchmark.RunAsync(args[1..]),
     "tools" => await ToolsBenchmark.RunAsync(args[1..]),
+    "mcp" => await McpBenchmark.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -17,6 +18,7 @@ static int Usage()
           gateway    [--rate 1000] [--seconds 10] [--rounds 2]
           workflows  [--count 1000] [--concurrency 100]
           tools      [--rate 2000] [--seconds 10] [--concurrency 16]
+          mcp        [--rate 1000] [--seconds 10] [--concurrency 16] [--stateless]
         """);
     return 2;
 }
