@@ -118,6 +118,42 @@ public sealed class McpServerTests(ToolsFixture fixture)
     }
 
     [Fact]
+    public async Task A_viewer_lists_tools_but_a_tools_call_is_refused_as_isError()
+    {
+        var viewer = await Run.NewAccountAsync("viewer");
+        await using var client = await ConnectAsync(viewer.Token);
+
+        var tools = await client.ListToolsAsync();
+        var result = await client.CallToolAsync("calculator", new Dictionary<string, object?> { ["expression"] = "1+1" });
+
+        Assert.Equal("viewer", viewer.Role);
+        Assert.Contains(tools, t => t.Name == "calculator");
+        Assert.True(result.IsError);
+        Assert.Null(result.StructuredContent);
+    }
+
+    [Fact]
+    public async Task A_user_past_the_session_cap_gets_429_until_a_session_ends()
+    {
+        var user = await Run.NewAccountAsync();
+        var sessions = new List<string>();
+        for (var i = 0; i < 8; i++)
+        {
+            sessions.Add(await McpRpc.OpenSessionAsync(Run.Tools.Client, user.Token));
+        }
+
+        using var refused = await McpRpc.PostAsync(Run.Tools.Client, McpRpc.Initialize(), user.Token);
+        using (await DeleteAsync(user.Token, sessions[0]))
+        {
+        }
+
+        using var accepted = await McpRpc.PostAsync(Run.Tools.Client, McpRpc.Initialize(), user.Token);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+    }
+
+    [Fact]
     public async Task A_request_without_a_token_gets_401()
     {
         using var response = await McpRpc.PostAsync(Run.Tools.Client, McpRpc.Initialize(), token: null);

@@ -136,8 +136,11 @@ public sealed class ToolsRun : IAsyncDisposable
         }
     }
 
-    /// <summary>Registers and logs in a new account (the first one is the admin) and returns its access token.</summary>
-    public async Task<Account> NewAccountAsync()
+    /// <summary>
+    /// Registers and logs in a new account (the first one is the admin); another <paramref name="role"/> than
+    /// <c>user</c> is set by the admin, and the account logs in again to carry it.
+    /// </summary>
+    public async Task<Account> NewAccountAsync(string role = "user")
     {
         var email = $"u-{Guid.NewGuid():N}@example.com";
         using (var registered = await Gateway.Client.PostAsJsonAsync("/api/auth/register", new { email, password = Password, firstName = "Ada", lastName = "Lovelace" }))
@@ -145,6 +148,21 @@ public sealed class ToolsRun : IAsyncDisposable
             Assert.True(registered.IsSuccessStatusCode, $"register: {(int)registered.StatusCode} {await registered.Content.ReadAsStringAsync()}");
         }
 
+        var account = await LoginAsync(email);
+        if (Admin is not null && role != account.Role)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/users/{account.UserId}") { Content = JsonContent.Create(new { role }) };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Admin.Token);
+            using var patched = await Gateway.Client.SendAsync(request);
+            Assert.True(patched.StatusCode == HttpStatusCode.OK, $"role: {(int)patched.StatusCode} {await patched.Content.ReadAsStringAsync()}");
+            account = await LoginAsync(email);
+        }
+
+        return account;
+    }
+
+    private async Task<Account> LoginAsync(string email)
+    {
         using var login = await Gateway.Client.PostAsJsonAsync("/api/auth/login", new { email, password = Password, rememberMe = false });
         Assert.True(login.StatusCode == HttpStatusCode.OK, $"login: {(int)login.StatusCode} {await login.Content.ReadAsStringAsync()}");
         var body = await login.Content.ReadFromJsonAsync<JsonElement>();

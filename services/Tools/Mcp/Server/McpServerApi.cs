@@ -107,7 +107,7 @@ internal static class McpServerApi
             if (!sessions.TryAdd(session))
             {
                 await session.DisposeAsync();
-                return JsonRpcError(StatusCodes.Status503ServiceUnavailable, McpErrorCode.InternalError, "Too many MCP sessions.");
+                return JsonRpcError(StatusCodes.Status429TooManyRequests, McpErrorCode.InternalError, "Too many open MCP sessions: end one (DELETE) or let it expire.");
             }
 
             session.Run = session.Server.RunAsync(CancellationToken.None);

@@ -30,4 +30,8 @@ internal sealed class McpEndpointOptions
     /// <summary>Cap on concurrent sessions, so abandoned ones cannot exhaust memory before they expire.</summary>
     [Range(1, 1_000_000)]
     public int MaxSessions { get; set; } = 10_000;
+
+    /// <summary>Cap on one user's concurrent sessions, so one user cannot take every session slot.</summary>
+    [Range(1, 100_000)]
+    public int MaxSessionsPerUser { get; set; } = 100;
 }

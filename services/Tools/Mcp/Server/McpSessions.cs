@@ -79,7 +79,9 @@ internal sealed class McpSessions : BackgroundService
     public int Count => _sessions.Count;
 
     public bool TryAdd(McpSession session) =>
-        _sessions.Count < _options.Value.MaxSessions && _sessions.TryAdd(session.Id, session);
+        _sessions.Count < _options.Value.MaxSessions
+        && _sessions.Values.Count(s => s.UserId == session.UserId) < _options.Value.MaxSessionsPerUser
+        && _sessions.TryAdd(session.Id, session);
 
     public bool TryGet(string id, out McpSession session) => _sessions.TryGetValue(id, out session!);
 
