@@ -55,14 +55,14 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
         var listed = await client.GetFromJsonAsync<JsonElement>("/api/v1/mcp/servers");
 
         Assert.Equal("connected", server.GetProperty("status").GetString());
-        Assert.Equal(2, server.GetProperty("toolsDiscovered").GetInt32());
-        Assert.Equal([$"mcp.{id}.add", $"mcp.{id}.reverse"], server.GetProperty("tools").EnumerateArray().Select(t => t.GetProperty("id").GetString()).Order());
+        Assert.Equal(4, server.GetProperty("toolsDiscovered").GetInt32());
+        Assert.Equal([$"mcp.{id}.add", $"mcp.{id}.env", $"mcp.{id}.reverse", $"mcp.{id}.sleep"], server.GetProperty("tools").EnumerateArray().Select(t => t.GetProperty("id").GetString()).Order());
         Assert.All(server.GetProperty("tools").EnumerateArray(), t => Assert.Equal("mcp", t.GetProperty("type").GetString()));
         Assert.Equal("olleh", reversed.GetProperty("text").GetString());
         Assert.False(reversed.GetProperty("isError").GetBoolean());
         Assert.Equal(42, added.GetProperty("structuredContent").GetProperty("sum").GetDouble());
         var entry = Assert.Single(listed.GetProperty("servers").EnumerateArray());
-        Assert.Equal(2, entry.GetProperty("toolCount").GetInt32());
+        Assert.Equal(4, entry.GetProperty("toolCount").GetInt32());
         Assert.Equal("connected", entry.GetProperty("status").GetString());
         Assert.True(entry.GetProperty("hasApiKey").GetBoolean());
         Assert.DoesNotContain(RemoteKey, listed.GetRawText(), StringComparison.Ordinal);
@@ -147,6 +147,21 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
         Assert.Equal("yx", after.GetProperty("text").GetString());
     }
 
+    [Fact]
+    public async Task A_remote_tool_slower_than_the_call_timeout_is_a_tool_error()
+    {
+        var user = await Run.NewAccountAsync();
+        using var client = Run.ToolsClient(user.Token);
+        var id = (await RegisterAsync(client, new { name = "slow", url = _remoteUrl, apiKey = RemoteKey, autoDiscovery = true })).GetProperty("id").GetString()!;
+
+        var slow = await CallAsync(client, id, "sleep", new { ms = 5000 });
+        var fast = await CallAsync(client, id, "sleep", new { ms = 10 });
+
+        Assert.True(slow.GetProperty("isError").GetBoolean());
+        Assert.Contains("did not answer", slow.GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.False(fast.GetProperty("isError").GetBoolean());
+    }
+
     [Theory]
     [InlineData("http://169.254.169.254/mcp")]
     [InlineData("http://10.1.2.3:8080/mcp")]
@@ -197,7 +212,7 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
 
         Assert.Equal(0, before.GetProperty("toolCount").GetInt32());
         Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
-        Assert.Equal(2, after.GetProperty("toolCount").GetInt32());
+        Assert.Equal(4, after.GetProperty("toolCount").GetInt32());
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, call.StatusCode);
@@ -213,10 +228,15 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
 
         await RegisterAsync(userClient, new { name = "stdio", command, autoDiscovery = true }, HttpStatusCode.Forbidden);
         var server = await RegisterAsync(adminClient, new { name = "stdio", command, autoDiscovery = true });
-        var result = await CallAsync(adminClient, server.GetProperty("id").GetString()!, "reverse", new { text = "stdio" });
+        var id = server.GetProperty("id").GetString()!;
+        var result = await CallAsync(adminClient, id, "reverse", new { text = "stdio" });
+        var daprPortVisible = await CallAsync(adminClient, id, "env", new { name = "DAPR_HTTP_PORT" });
+        var pathVisible = await CallAsync(adminClient, id, "env", new { name = "PATH" });
 
         Assert.Equal("connected", server.GetProperty("status").GetString());
         Assert.Equal("stdio", server.GetProperty("transport").GetString());
         Assert.Equal("oidts", result.GetProperty("text").GetString());
+        Assert.Equal("false", daprPortVisible.GetProperty("text").GetString()); // the service's Dapr settings stay with it
+        Assert.Equal("true", pathVisible.GetProperty("text").GetString());
     }
 }

@@ -1,5 +1,6 @@
 // A small MCP server written with the official TypeScript SDK (Streamable HTTP, sessions), for AgentVerse's MCP
-// client to register: tools 'reverse' (text) and 'add' (structured). Prints "listening <port>" once ready.
+// client to register: tools 'reverse' (text), 'add' (structured), 'sleep' (answers after `ms`) and 'env' (whether
+// environment variable `name` is set, to check what a stdio child inherits). Prints "listening <port>" once ready.
 // Usage: node sdk-server.mjs [port]   (0 or none: any free port);  node sdk-server.mjs --stdio
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -20,6 +21,16 @@ const tools = [
     inputSchema: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] },
     outputSchema: { type: 'object', properties: { sum: { type: 'number' } }, required: ['sum'] },
   },
+  {
+    name: 'sleep',
+    description: 'Answers after ms milliseconds.',
+    inputSchema: { type: 'object', properties: { ms: { type: 'number' } }, required: ['ms'] },
+  },
+  {
+    name: 'env',
+    description: 'Whether an environment variable is set.',
+    inputSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+  },
 ];
 
 function newServer() {
@@ -34,6 +45,11 @@ function newServer() {
         const sum = Number(args.a) + Number(args.b);
         return { content: [{ type: 'text', text: String(sum) }], structuredContent: { sum } };
       }
+      case 'sleep':
+        await new Promise((resolve) => setTimeout(resolve, Number(args.ms)));
+        return { content: [{ type: 'text', text: 'awake' }] };
+      case 'env':
+        return { content: [{ type: 'text', text: String(process.env[String(args.name)] !== undefined) }] };
       default:
         throw new Error(`Unknown tool: ${params.name}`);
     }

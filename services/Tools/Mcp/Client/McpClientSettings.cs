@@ -11,6 +11,10 @@ public sealed class McpClientSettings
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>A remote <c>tools/call</c> (reconnect included) must finish within this, else it is a tool error.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Whether admins may register stdio servers (a command the tools service runs).</summary>
     public bool StdioEnabled { get; set; } = true;
 

@@ -77,6 +77,9 @@ public sealed class McpConnections : IAsyncDisposable
                 Command = server.Command[0],
                 Arguments = [.. server.Command.Skip(1)],
                 ShutdownTimeout = TimeSpan.FromSeconds(5),
+                // Only the SDK's safe basics (PATH, HOME, …): never this service's DAPR_API_TOKEN or APP_API_TOKEN.
+                InheritEnvironmentVariables = false,
+                EnvironmentVariables = StdioClientTransportOptions.GetDefaultEnvironmentVariables(),
             }, _loggerFactory);
         }
         else
@@ -114,18 +117,31 @@ public sealed class McpConnections : IAsyncDisposable
     public async Task<CallToolResult> CallToolAsync(McpServerRecord server, string toolName, IReadOnlyDictionary<string, JsonElement> arguments, CancellationToken cancellationToken)
     {
         var request = new CallToolRequestParams { Name = toolName, Arguments = arguments.ToDictionary() };
-        var client = await GetAsync(server, cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_settings.Value.CallTimeout);
         try
         {
-            return await client.CallToolAsync(request, cancellationToken);
+            var client = await GetAsync(server, timeout.Token);
+            try
+            {
+                return await client.CallToolAsync(request, timeout.Token);
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or ObjectDisposedException or InvalidOperationException
+                || (e is McpException && e is not McpProtocolException))
+            {
+                _logger.LogInformation("MCP server {ServerId} lost its session ({Error}); reconnecting", server.Id, e.Message);
+                await ForgetAsync(server.Id, client);
+                client = await GetAsync(server, timeout.Token);
+                return await client.CallToolAsync(request, timeout.Token);
+            }
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or ObjectDisposedException or InvalidOperationException
-            || (e is McpException && e is not McpProtocolException))
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            _logger.LogInformation("MCP server {ServerId} lost its session ({Error}); reconnecting", server.Id, e.Message);
-            await ForgetAsync(server.Id, client);
-            client = await GetAsync(server, cancellationToken);
-            return await client.CallToolAsync(request, cancellationToken);
+            return new CallToolResult
+            {
+                Content = [new TextContentBlock { Text = $"The MCP server did not answer within {_settings.Value.CallTimeout.TotalSeconds:0.#} s." }],
+                IsError = true,
+            };
         }
     }
 
