@@ -9,12 +9,12 @@ namespace AgentVerse.Tools.Mcp.Tests;
 /// </summary>
 public sealed class ConformanceTests : IAsyncLifetime
 {
-    private ToolsRun _run = null!;
+    private McpTestRun _run = null!;
     private BearerProxy _proxy = null!;
 
     public async Task InitializeAsync()
     {
-        _run = await ToolsRun.StartAsync(new Dictionary<string, string> { ["Mcp__Server__ConformanceFixtures"] = "true" });
+        _run = await McpTestRun.StartAsync(new Dictionary<string, string> { ["Mcp__Server__ConformanceFixtures"] = "true" });
         _proxy = await BearerProxy.StartAsync(_run.Tools.Client.BaseAddress!, _run.Admin.Token);
     }
 

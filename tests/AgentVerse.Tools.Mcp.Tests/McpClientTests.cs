@@ -15,7 +15,7 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
     private NodeScript _remote = null!;
     private Uri _remoteUrl = null!;
 
-    private ToolsRun Run => fixture.Run;
+    private McpTestRun Run => fixture.Run;
 
     public async Task InitializeAsync()
     {

@@ -14,7 +14,7 @@ public sealed class McpServerTests(ToolsFixture fixture)
 {
     public static readonly string[] BuiltIns = ["calculator", "datetime", "hash", "http_request", "json_query", "text", "uuid"];
 
-    private ToolsRun Run => fixture.Run;
+    private McpTestRun Run => fixture.Run;
 
     private async Task<McpClient> ConnectAsync(string token, string? protocolVersion = McpRpc.Latest, Uri? endpoint = null) =>
         await McpClient.CreateAsync(

@@ -2,12 +2,12 @@ using AgentVerse.Tools.Mcp.Tests.Infrastructure;
 
 namespace AgentVerse.Tools.Mcp.Tests;
 
-/// <summary>One <see cref="ToolsRun"/> for the collection, with a short session idle timeout to observe expiry.</summary>
+/// <summary>One <see cref="McpTestRun"/> for the collection, with a short session idle timeout to observe expiry.</summary>
 public sealed class ToolsFixture : IAsyncLifetime
 {
-    public ToolsRun Run { get; private set; } = null!;
+    public McpTestRun Run { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Run = await ToolsRun.StartAsync(new Dictionary<string, string>
+    public async Task InitializeAsync() => Run = await McpTestRun.StartAsync(new Dictionary<string, string>
     {
         ["Mcp__Server__SessionIdleTimeout"] = "00:00:03",
         ["Mcp__Server__PageSize"] = "1",
