@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using AgentVerse.Tools.Mcp.Tests.Infrastructure;
 
 namespace AgentVerse.Tools.Mcp.Tests;
@@ -27,13 +28,25 @@ public sealed class ConformanceTests : IAsyncLifetime
     [Fact]
     public async Task The_conformance_suite_passes_except_for_the_baseline()
     {
-        var output = Path.Combine(Path.GetTempPath(), "agentverse-mcp-conformance", Guid.NewGuid().ToString("N"));
-
-        var (exitCode, log) = await NodeScript.RunAsync(
-            "node_modules/@modelcontextprotocol/conformance/dist/index.js",
-            ["server", "--url", new Uri(_proxy.Url, "mcp").ToString(), "--expected-failures", "mcp/conformance-baseline.yml", "-o", output],
-            timeout: TimeSpan.FromMinutes(5));
+        var (exitCode, log) = await ConformanceAsync("--expected-failures", "mcp/conformance-baseline.yml");
 
         Assert.True(exitCode == 0, log);
     }
+
+    // Not in 0.1.16's active suite. Also outside it: server-sse-polling, which only warns (no priming event or retry
+    // field: the server keeps no event store, so streams are not resumable).
+    [Theory]
+    [InlineData("json-schema-2020-12")]
+    public async Task A_scenario_outside_the_active_suite_passes(string scenario)
+    {
+        var (exitCode, log) = await ConformanceAsync("--scenario", scenario);
+
+        Assert.True(exitCode == 0, log);
+        Assert.True(Regex.IsMatch(log, @"Passed: ([1-9][0-9]*)/\1, 0 failed, 0 warnings"), log);
+    }
+
+    private Task<(int ExitCode, string Output)> ConformanceAsync(params string[] options) => NodeScript.RunAsync(
+        "node_modules/@modelcontextprotocol/conformance/dist/index.js",
+        ["server", "--url", new Uri(_proxy.Url, "mcp").ToString(), "-o", Path.Combine(Path.GetTempPath(), "agentverse-mcp-conformance", Guid.NewGuid().ToString("N")), .. options],
+        timeout: TimeSpan.FromMinutes(5));
 }
