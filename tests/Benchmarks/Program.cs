@@ -5,6 +5,8 @@ return args.FirstOrDefault() switch
     "actors" => await ActorBenchmark.RunAsync(args[1..]),
     "gateway" => await GatewayBenchmark.RunAsync(args[1..]),
     "workflows" => await WorkflowBenchmark.RunAsync(args[1..]),
+    "tools" => await ToolsBenchmark.RunAsync(args[1..]),
+    "mcp" => await McpBenchmark.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -15,6 +17,8 @@ static int Usage()
           actors     [--rate 1000] [--seconds 10] [--actors 100]
           gateway    [--rate 1000] [--seconds 10] [--rounds 2]
           workflows  [--count 1000] [--concurrency 100]
+          tools      [--rate 2000] [--seconds 10] [--concurrency 16]
+          mcp        [--rate 1000] [--seconds 10] [--concurrency 16] [--stateless]
         """);
     return 2;
 }

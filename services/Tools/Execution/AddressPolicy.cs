@@ -1,0 +1,67 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Options;
+
+namespace AgentVerse.Tools.Execution;
+
+/// <summary>
+/// Which addresses outbound tool calls may connect to: anything public, never loopback, private (RFC 1918, fc00::/7),
+/// link-local (cloud metadata 169.254.169.254 included), CGNAT, unspecified, multicast or reserved ranges — unless
+/// configuration allows a network or a single endpoint.
+/// </summary>
+public sealed class AddressPolicy
+{
+    private static readonly IPNetwork[] Refused =
+    [
+        IPNetwork.Parse("0.0.0.0/8"),        // unspecified / "this network"
+        IPNetwork.Parse("10.0.0.0/8"),
+        IPNetwork.Parse("100.64.0.0/10"),    // CGNAT
+        IPNetwork.Parse("127.0.0.0/8"),
+        IPNetwork.Parse("169.254.0.0/16"),   // link-local, cloud metadata
+        IPNetwork.Parse("172.16.0.0/12"),
+        IPNetwork.Parse("192.0.0.0/24"),
+        IPNetwork.Parse("192.168.0.0/16"),
+        IPNetwork.Parse("198.18.0.0/15"),
+        IPNetwork.Parse("224.0.0.0/4"),      // multicast
+        IPNetwork.Parse("240.0.0.0/4"),      // reserved, broadcast
+        IPNetwork.Parse("::/128"),
+        IPNetwork.Parse("::1/128"),
+        IPNetwork.Parse("fc00::/7"),
+        IPNetwork.Parse("fe80::/10"),
+        IPNetwork.Parse("ff00::/8"),
+        IPNetwork.Parse("64:ff9b::/96"),     // NAT64 could reach IPv4 private space
+        IPNetwork.Parse("2002::/16"),        // 6to4 likewise
+    ];
+
+    private readonly IPNetwork[] _allowedNetworks;
+    private readonly IPEndPoint[] _allowedEndpoints;
+
+    public AddressPolicy(IOptions<ToolsOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _allowedNetworks = [.. options.Value.Http.AllowedNetworks.Select(IPNetwork.Parse)];
+        _allowedEndpoints = [.. options.Value.Http.AllowedEndpoints.Select(IPEndPoint.Parse)];
+    }
+
+    /// <summary>Whether a connection to <paramref name="address"/>:<paramref name="port"/> is allowed.</summary>
+    public bool IsAllowed(IPAddress address, int port)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        // ::ffff:127.0.0.1 is 127.0.0.1.
+        var normalized = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        if (_allowedEndpoints.Any(e => e.Port == port && e.Address.Equals(normalized)) || _allowedNetworks.Any(n => n.Contains(normalized)))
+        {
+            return true;
+        }
+
+        if (normalized.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+        {
+            return false;
+        }
+
+        return !Refused.Any(n => n.BaseAddress.AddressFamily == normalized.AddressFamily && n.Contains(normalized));
+    }
+}
+
+/// <summary>An outbound call was refused by <see cref="AddressPolicy"/>.</summary>
+public sealed class DestinationRefusedException(string message) : Exception(message);

@@ -1,0 +1,144 @@
+using System.Threading.Channels;
+using AgentVerse.Dapr;
+using Microsoft.Extensions.Options;
+
+namespace AgentVerse.Tools.Execution;
+
+/// <summary>
+/// Records executions off the request path: a bounded channel (a full one makes callers wait, never drops) drained
+/// by one background writer that saves each batch — the records (<c>tool-execution:{id}</c>) and every affected
+/// user's index (<c>tool-executions-by-user:{userId}</c>) — in a state transaction, then publishes
+/// <c>tool.executed</c> per record. Stopping completes the channel and waits for the writer to drain it.
+/// </summary>
+public sealed class ExecutionRecorder : IHostedService
+{
+    private const int BatchSize = 100;
+    private const int Attempts = 5;
+
+    private readonly Channel<ToolExecutionRecord> _channel;
+    private readonly DaprClient _dapr;
+    private readonly ToolsOptions _options;
+    private readonly ILogger<ExecutionRecorder> _logger;
+    private Task _writer = Task.CompletedTask;
+
+    public ExecutionRecorder(DaprClient dapr, IOptions<ToolsOptions> options, ILogger<ExecutionRecorder> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _dapr = dapr;
+        _options = options.Value;
+        _logger = logger;
+        _channel = Channel.CreateBounded<ToolExecutionRecord>(new BoundedChannelOptions(_options.RecordQueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public static string RecordKey(string executionId) => $"tool-execution:{executionId}";
+
+    public static string UserIndexKey(string userId) => $"tool-executions-by-user:{userId}";
+
+    public ValueTask RecordAsync(ToolExecutionRecord record, CancellationToken cancellationToken)
+    {
+        if (_channel.Writer.TryWrite(record))
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        return SlowAsync(record, cancellationToken);
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Not tied to the host's stopping token: the writer ends when the channel is completed and drained.
+        _writer = Task.Run(WriteAllAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _channel.Writer.TryComplete();
+        await _writer.WaitAsync(cancellationToken);
+    }
+
+    private async ValueTask SlowAsync(ToolExecutionRecord record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _channel.Writer.WriteAsync(record, cancellationToken);
+        }
+        catch (ChannelClosedException)
+        {
+            // Shutting down: record inline rather than lose it.
+            await PersistAsync([record], CancellationToken.None);
+        }
+    }
+
+    private async Task WriteAllAsync()
+    {
+        var batch = new List<ToolExecutionRecord>(BatchSize);
+        while (await _channel.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < BatchSize && _channel.Reader.TryRead(out var record))
+            {
+                batch.Add(record);
+            }
+
+            await PersistAsync(batch, CancellationToken.None);
+            batch.Clear();
+        }
+    }
+
+    private async Task PersistAsync(List<ToolExecutionRecord> batch, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; attempt <= Attempts; attempt++)
+        {
+            try
+            {
+                await SaveAsync(batch, cancellationToken);
+                break;
+            }
+            catch (Exception ex) when (ex is DaprException or HttpRequestException)
+            {
+                if (attempt == Attempts)
+                {
+                    _logger.LogError(ex, "Could not record {Count} tool executions", batch.Count);
+                    return;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt * attempt), cancellationToken);
+            }
+        }
+
+        foreach (var record in batch)
+        {
+            try
+            {
+                await _dapr.PublishEventAsync(_options.PubSub, _options.ExecutedTopic, new ToolExecutedEvent(
+                    record.Id, record.ToolId, record.UserId, record.Outcome, record.Duration, record.StartTime, record.EndTime, record.TraceId, record.Error),
+                    cancellationToken);
+            }
+            catch (Exception ex) when (ex is DaprException or HttpRequestException)
+            {
+                _logger.LogWarning(ex, "Could not publish tool.executed for execution {ExecutionId}", record.Id);
+            }
+        }
+    }
+
+    private async Task SaveAsync(List<ToolExecutionRecord> batch, CancellationToken cancellationToken)
+    {
+        var operations = new List<StateTransactionRequest>(batch.Count + 4);
+        operations.AddRange(batch.Select(r => StateTransactionRequest.Upsert(RecordKey(r.Id), r)));
+        foreach (var user in batch.GroupBy(r => r.UserId))
+        {
+            var key = UserIndexKey(user.Key);
+            var (ids, etag) = await _dapr.GetStateAndETagAsync<List<string>>(_options.StateStore, key, cancellationToken: cancellationToken);
+            // Newest first, bounded.
+            List<string> updated = [.. user.Reverse().Select(r => r.Id).Concat(ids ?? []).Take(_options.UserIndexLimit)];
+            operations.Add(StateTransactionRequest.Upsert(key, updated, etag.Length == 0 ? null : etag,
+                options: new StateOptions { Concurrency = ConcurrencyMode.FirstWrite }));
+        }
+
+        await _dapr.ExecuteStateTransactionAsync(_options.StateStore, operations, cancellationToken: cancellationToken);
+    }
+}

@@ -1,0 +1,144 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace AgentVerse.Tools.Mcp.Server;
+
+/// <summary>One session-based MCP connection (protocol 2025-11-25 and earlier), bound to the user who opened it.</summary>
+internal sealed class McpSession(string id, string userId, StreamableHttpServerTransport transport, McpServer server, TimeProvider clock) : IAsyncDisposable
+{
+    private int _active;
+    private long _lastUsedTicks = clock.GetUtcNow().UtcTicks;
+
+    public string Id { get; } = id;
+
+    public string UserId { get; } = userId;
+
+    public StreamableHttpServerTransport Transport { get; } = transport;
+
+    public McpServer Server { get; } = server;
+
+    public Task Run { get; set; } = Task.CompletedTask;
+
+    public DateTimeOffset LastUsed => new(Interlocked.Read(ref _lastUsedTicks), TimeSpan.Zero);
+
+    /// <summary>Whether a request (a GET stream included) is under way, which keeps the session alive.</summary>
+    public bool InUse => Volatile.Read(ref _active) > 0;
+
+    /// <summary>Marks a request under way until the returned scope is disposed.</summary>
+    public IDisposable Use()
+    {
+        Interlocked.Increment(ref _active);
+        Touch();
+        return new Release(this);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        await Transport.DisposeAsync();
+    }
+
+    private void Touch() => Interlocked.Exchange(ref _lastUsedTicks, clock.GetUtcNow().UtcTicks);
+
+    private sealed class Release(McpSession session) : IDisposable
+    {
+        private int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0)
+            {
+                session.Touch();
+                Interlocked.Decrement(ref session._active);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The open sessions: ends those idle past <see cref="McpEndpointOptions.SessionIdleTimeout"/> and forwards
+/// <see cref="McpToolListChanges"/> to the sessions of the user concerned as <c>notifications/tools/list_changed</c>.
+/// </summary>
+internal sealed class McpSessions : BackgroundService
+{
+    private readonly ConcurrentDictionary<string, McpSession> _sessions = new(StringComparer.Ordinal);
+    private readonly IOptions<McpEndpointOptions> _options;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<McpSessions> _logger;
+
+    public McpSessions(IOptions<McpEndpointOptions> options, TimeProvider clock, McpToolListChanges changes, ILogger<McpSessions> logger)
+    {
+        _options = options;
+        _clock = clock;
+        _logger = logger;
+        changes.Changed += userId => _ = NotifyToolsChangedAsync(userId);
+    }
+
+    public int Count => _sessions.Count;
+
+    public bool TryAdd(McpSession session) =>
+        _sessions.Count < _options.Value.MaxSessions
+        && _sessions.Values.Count(s => s.UserId == session.UserId) < _options.Value.MaxSessionsPerUser
+        && _sessions.TryAdd(session.Id, session);
+
+    public bool TryGet(string id, out McpSession session) => _sessions.TryGetValue(id, out session!);
+
+    public async Task<bool> EndAsync(string id)
+    {
+        if (!_sessions.TryRemove(id, out var session))
+        {
+            return false;
+        }
+
+        await session.DisposeAsync();
+        return true;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var timeout = _options.Value.SessionIdleTimeout;
+        using var timer = new PeriodicTimer(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, timeout.Ticks / 4)), _clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                var now = _clock.GetUtcNow();
+                foreach (var session in _sessions.Values.Where(s => !s.InUse && now - s.LastUsed > timeout))
+                {
+                    _logger.LogInformation("MCP session {SessionId} expired after {IdleTimeout} idle", session.Id, timeout);
+                    await EndAsync(session.Id);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        foreach (var id in _sessions.Keys)
+        {
+            await EndAsync(id);
+        }
+    }
+
+    private async Task NotifyToolsChangedAsync(string? userId)
+    {
+        foreach (var session in _sessions.Values.Where(s => userId is null || s.UserId == userId))
+        {
+            try
+            {
+                await session.Server.SendNotificationAsync(NotificationMethods.ToolListChangedNotification);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or IOException)
+            {
+                // A session ending meanwhile misses nothing: its client re-lists on reconnect.
+                _logger.LogDebug(e, "tools/list_changed not sent to MCP session {SessionId}", session.Id);
+            }
+        }
+    }
+}

@@ -1,0 +1,242 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using AgentVerse.Tools.Mcp.Tests.Infrastructure;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace AgentVerse.Tools.Mcp.Tests;
+
+/// <summary>Our MCP client against a server written with the official TypeScript SDK (<c>tests/interop/mcp/sdk-server.mjs</c>).</summary>
+[Collection(ToolsTestGroup.Name)]
+public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
+{
+    private const string RemoteKey = "remote-secret-key-123";
+    private NodeScript _remote = null!;
+    private Uri _remoteUrl = null!;
+
+    private McpTestRun Run => fixture.Run;
+
+    public async Task InitializeAsync()
+    {
+        _remote = NodeScript.Start("mcp/sdk-server.mjs", ["0"], new Dictionary<string, string> { ["MCP_API_KEY"] = RemoteKey });
+        var line = await _remote.FirstLineAsync(TimeSpan.FromSeconds(30));
+        _remoteUrl = new Uri($"http://127.0.0.1:{line.Split(' ')[1]}/mcp");
+    }
+
+    public async Task DisposeAsync() => await _remote.DisposeAsync();
+
+    private static async Task<JsonElement> RegisterAsync(HttpClient client, object body, HttpStatusCode expected = HttpStatusCode.Created)
+    {
+        using var response = await client.PostAsJsonAsync("/api/v1/mcp/servers", body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode} {text}");
+        return JsonElement.Parse(text.Length > 0 ? text : "{}");
+    }
+
+    private static async Task<JsonElement> CallAsync(HttpClient client, string serverId, string tool, object arguments)
+    {
+        using var response = await client.PostAsJsonAsync($"/api/v1/mcp/servers/{serverId}/tools/{tool}/call", new { arguments });
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode} {text}");
+        return JsonElement.Parse(text);
+    }
+
+    [Fact]
+    public async Task Registering_an_sdk_server_discovers_its_tools_and_a_discovered_tool_runs_on_it()
+    {
+        var user = await Run.NewAccountAsync();
+        using var client = Run.ToolsClient(user.Token);
+
+        var server = await RegisterAsync(client, new { name = "interop", url = _remoteUrl, apiKey = RemoteKey, description = "TS SDK", autoDiscovery = true });
+        var id = server.GetProperty("id").GetString()!;
+        var reversed = await CallAsync(client, id, "reverse", new { text = "hello" });
+        var added = await CallAsync(client, id, "add", new { a = 2, b = 40 });
+        var listed = await client.GetFromJsonAsync<JsonElement>("/api/v1/mcp/servers");
+
+        Assert.Equal("connected", server.GetProperty("status").GetString());
+        Assert.Equal(4, server.GetProperty("toolsDiscovered").GetInt32());
+        Assert.Equal([$"mcp.{id}.add", $"mcp.{id}.env", $"mcp.{id}.reverse", $"mcp.{id}.sleep"], server.GetProperty("tools").EnumerateArray().Select(t => t.GetProperty("id").GetString()).Order());
+        Assert.All(server.GetProperty("tools").EnumerateArray(), t => Assert.Equal("mcp", t.GetProperty("type").GetString()));
+        Assert.Equal("olleh", reversed.GetProperty("text").GetString());
+        Assert.False(reversed.GetProperty("isError").GetBoolean());
+        Assert.Equal(42, added.GetProperty("structuredContent").GetProperty("sum").GetDouble());
+        var entry = Assert.Single(listed.GetProperty("servers").EnumerateArray());
+        Assert.Equal(4, entry.GetProperty("toolCount").GetInt32());
+        Assert.Equal("connected", entry.GetProperty("status").GetString());
+        Assert.True(entry.GetProperty("hasApiKey").GetBoolean());
+        Assert.DoesNotContain(RemoteKey, listed.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Registering_a_server_sends_tools_list_changed_and_its_tools_run_over_our_mcp_endpoint()
+    {
+        var user = await Run.NewAccountAsync();
+        using var rest = Run.ToolsClient(user.Token);
+        await using var mcp = await McpClient.CreateAsync(
+            new HttpClientTransport(new HttpClientTransportOptions
+            {
+                Endpoint = new Uri(Run.Tools.Client.BaseAddress!, "mcp"),
+                TransportMode = HttpTransportMode.StreamableHttp,
+                AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {user.Token}" },
+            }),
+            new McpClientOptions { ProtocolVersion = "2025-11-25" });
+        var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var handler = mcp.RegisterNotificationHandler(NotificationMethods.ToolListChangedNotification, (_, _) =>
+        {
+            changed.TrySetResult();
+            return ValueTask.CompletedTask;
+        });
+        await Task.Delay(500); // the client opens its GET stream right after initialize
+
+        var id = (await RegisterAsync(rest, new { name = "chained", url = _remoteUrl, apiKey = RemoteKey, autoDiscovery = true })).GetProperty("id").GetString()!;
+        await changed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var tools = await mcp.ListToolsAsync();
+        var result = await mcp.CallToolAsync($"mcp.{id}.reverse", new Dictionary<string, object?> { ["text"] = "chain" });
+
+        Assert.Contains(tools, t => t.Name == $"mcp.{id}.reverse");
+        Assert.Equal("niahc", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+    }
+
+    [Fact]
+    public async Task The_api_key_is_stored_encrypted_and_never_returned()
+    {
+        var user = await Run.NewAccountAsync();
+        using var client = Run.ToolsClient(user.Token);
+
+        var server = await RegisterAsync(client, new { name = "keyed", url = _remoteUrl, apiKey = RemoteKey, autoDiscovery = true });
+        using var sidecar = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Run.Runtime["tools"].HttpPort}/") };
+        var stored = await sidecar.GetStringAsync($"v1.0/state/statestore/mcp-server:{server.GetProperty("id").GetString()}");
+        var index = await sidecar.GetStringAsync($"v1.0/state/statestore/mcp-servers-owner:{user.UserId}");
+
+        Assert.DoesNotContain(RemoteKey, server.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain(RemoteKey, stored, StringComparison.Ordinal);
+        Assert.Contains("encryptedApiKey", stored, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(server.GetProperty("id").GetString()!, index, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_wrong_api_key_leaves_the_server_registered_with_status_error()
+    {
+        var user = await Run.NewAccountAsync();
+        using var client = Run.ToolsClient(user.Token);
+
+        var server = await RegisterAsync(client, new { name = "bad key", url = _remoteUrl, apiKey = "wrong", autoDiscovery = true });
+
+        Assert.Equal("error", server.GetProperty("status").GetString());
+        Assert.Equal(0, server.GetProperty("toolsDiscovered").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_session_the_remote_forgot_is_reopened_on_the_next_call()
+    {
+        var user = await Run.NewAccountAsync();
+        using var client = Run.ToolsClient(user.Token);
+        var id = (await RegisterAsync(client, new { name = "restarts", url = _remoteUrl, apiKey = RemoteKey, autoDiscovery = true })).GetProperty("id").GetString()!;
+        await CallAsync(client, id, "reverse", new { text = "ab" });
+
+        using (var remote = new HttpClient())
+        {
+            remote.DefaultRequestHeaders.Authorization = new("Bearer", RemoteKey);
+            using var dropped = await remote.PostAsync(new Uri(_remoteUrl, "/drop-sessions"), null);
+            Assert.Equal(HttpStatusCode.NoContent, dropped.StatusCode);
+        }
+
+        var after = await CallAsync(client, id, "reverse", new { text = "xy" });
+
+        Assert.Equal("yx", after.GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task A_remote_tool_slower_than_the_call_timeout_is_a_tool_error()
+    {
+        var user = await Run.NewAccountAsync();
+        using var client = Run.ToolsClient(user.Token);
+        var id = (await RegisterAsync(client, new { name = "slow", url = _remoteUrl, apiKey = RemoteKey, autoDiscovery = true })).GetProperty("id").GetString()!;
+
+        var slow = await CallAsync(client, id, "sleep", new { ms = 5000 });
+        var fast = await CallAsync(client, id, "sleep", new { ms = 10 });
+
+        Assert.True(slow.GetProperty("isError").GetBoolean());
+        Assert.Contains("did not answer", slow.GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.False(fast.GetProperty("isError").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData("http://169.254.169.254/mcp")]
+    [InlineData("http://10.1.2.3:8080/mcp")]
+    [InlineData("file:///etc/passwd")]
+    public async Task A_url_outside_the_outbound_policy_is_refused(string url)
+    {
+        var user = await Run.NewAccountAsync();
+        using var client = Run.ToolsClient(user.Token);
+
+        var problem = await RegisterAsync(client, new { name = "ssrf", url, autoDiscovery = true }, HttpStatusCode.BadRequest);
+
+        Assert.True(problem.GetProperty("errors").TryGetProperty("url", out _));
+    }
+
+    [Fact]
+    public async Task Another_user_can_neither_see_nor_call_nor_delete_a_server()
+    {
+        var owner = await Run.NewAccountAsync();
+        var other = await Run.NewAccountAsync();
+        using var ownerClient = Run.ToolsClient(owner.Token);
+        using var otherClient = Run.ToolsClient(other.Token);
+        var id = (await RegisterAsync(ownerClient, new { name = "mine", url = _remoteUrl, apiKey = RemoteKey, autoDiscovery = true })).GetProperty("id").GetString()!;
+
+        using var get = await otherClient.GetAsync($"/api/v1/mcp/servers/{id}");
+        using var call = await otherClient.PostAsJsonAsync($"/api/v1/mcp/servers/{id}/tools/reverse/call", new { arguments = new { text = "x" } });
+        using var delete = await otherClient.DeleteAsync($"/api/v1/mcp/servers/{id}");
+        var listed = await otherClient.GetFromJsonAsync<JsonElement>("/api/v1/mcp/servers");
+
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, call.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, delete.StatusCode);
+        Assert.Equal(0, listed.GetProperty("total").GetInt32());
+    }
+
+    [Fact]
+    public async Task Refresh_rediscovers_and_delete_removes_the_server_and_its_tools()
+    {
+        var user = await Run.NewAccountAsync();
+        using var client = Run.ToolsClient(user.Token);
+        var id = (await RegisterAsync(client, new { name = "later", url = _remoteUrl, apiKey = RemoteKey, autoDiscovery = false })).GetProperty("id").GetString()!;
+
+        var before = await client.GetFromJsonAsync<JsonElement>($"/api/v1/mcp/servers/{id}");
+        using var refreshed = await client.PostAsync($"/api/v1/mcp/servers/{id}/refresh", null);
+        var after = await refreshed.Content.ReadFromJsonAsync<JsonElement>();
+        using var deleted = await client.DeleteAsync($"/api/v1/mcp/servers/{id}");
+        using var gone = await client.GetAsync($"/api/v1/mcp/servers/{id}");
+        using var call = await client.PostAsJsonAsync($"/api/v1/mcp/servers/{id}/tools/reverse/call", new { arguments = new { text = "x" } });
+
+        Assert.Equal(0, before.GetProperty("toolCount").GetInt32());
+        Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
+        Assert.Equal(4, after.GetProperty("toolCount").GetInt32());
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, call.StatusCode);
+    }
+
+    [Fact]
+    public async Task Only_admins_register_a_stdio_server_whose_tools_then_run()
+    {
+        var user = await Run.NewAccountAsync();
+        using var userClient = Run.ToolsClient(user.Token);
+        using var adminClient = Run.ToolsClient(Run.Admin.Token);
+        string[] command = [NodeScript.NodeBinary, Path.GetFullPath(Path.Combine(NodeScript.InteropDirectory, "mcp", "sdk-server.mjs")), "--stdio"];
+
+        await RegisterAsync(userClient, new { name = "stdio", command, autoDiscovery = true }, HttpStatusCode.Forbidden);
+        var server = await RegisterAsync(adminClient, new { name = "stdio", command, autoDiscovery = true });
+        var id = server.GetProperty("id").GetString()!;
+        var result = await CallAsync(adminClient, id, "reverse", new { text = "stdio" });
+        var daprPortVisible = await CallAsync(adminClient, id, "env", new { name = "DAPR_HTTP_PORT" });
+        var pathVisible = await CallAsync(adminClient, id, "env", new { name = "PATH" });
+
+        Assert.Equal("connected", server.GetProperty("status").GetString());
+        Assert.Equal("stdio", server.GetProperty("transport").GetString());
+        Assert.Equal("oidts", result.GetProperty("text").GetString());
+        Assert.Equal("false", daprPortVisible.GetProperty("text").GetString()); // the service's Dapr settings stay with it
+        Assert.Equal("true", pathVisible.GetProperty("text").GetString());
+    }
+}
