@@ -34,6 +34,10 @@ public sealed class ToolsOptions
     [Range(1, 1_000_000)]
     public int RecordQueueCapacity { get; set; } = 10_000;
 
+    /// <summary>How long the writer waits for more executions before saving a batch that is not full.</summary>
+    [Range(0, 1_000)]
+    public int RecordBatchDelayMs { get; set; } = 5;
+
     /// <summary>Execution ids kept in a user's index (the newest).</summary>
     [Range(1, 100_000)]
     public int UserIndexLimit { get; set; } = 1_000;

@@ -14,6 +14,7 @@ public sealed class ExecutionRecorder : IHostedService
 {
     private const int BatchSize = 100;
     private const int Attempts = 5;
+    private const int PublishParallelism = 4;
 
     private readonly Channel<ToolExecutionRecord> _channel;
     private readonly DaprClient _dapr;
@@ -84,6 +85,16 @@ public sealed class ExecutionRecorder : IHostedService
                 batch.Add(record);
             }
 
+            // Under load, a short wait turns a sidecar round trip per execution into one per batch.
+            if (batch.Count < BatchSize && _options.RecordBatchDelayMs > 0 && !_channel.Reader.Completion.IsCompleted)
+            {
+                await Task.Delay(_options.RecordBatchDelayMs);
+                while (batch.Count < BatchSize && _channel.Reader.TryRead(out var record))
+                {
+                    batch.Add(record);
+                }
+            }
+
             await PersistAsync(batch, CancellationToken.None);
             batch.Clear();
         }
@@ -98,8 +109,9 @@ public sealed class ExecutionRecorder : IHostedService
                 await SaveAsync(batch, cancellationToken);
                 break;
             }
-            catch (Exception ex) when (ex is DaprException or HttpRequestException)
+            catch (Exception ex)
             {
+                // Whatever fails, the writer keeps going: a dead writer would fill the queue and stall every request.
                 if (attempt == Attempts)
                 {
                     _logger.LogError(ex, "Could not record {Count} tool executions", batch.Count);
@@ -110,19 +122,19 @@ public sealed class ExecutionRecorder : IHostedService
             }
         }
 
-        foreach (var record in batch)
+        await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = PublishParallelism, CancellationToken = cancellationToken }, async (record, ct) =>
         {
             try
             {
                 await _dapr.PublishEventAsync(_options.PubSub, _options.ExecutedTopic, new ToolExecutedEvent(
                     record.Id, record.ToolId, record.UserId, record.Outcome, record.Duration, record.StartTime, record.EndTime, record.TraceId, record.Error),
-                    cancellationToken);
+                    ct);
             }
-            catch (Exception ex) when (ex is DaprException or HttpRequestException)
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 _logger.LogWarning(ex, "Could not publish tool.executed for execution {ExecutionId}", record.Id);
             }
-        }
+        });
     }
 
     private async Task SaveAsync(List<ToolExecutionRecord> batch, CancellationToken cancellationToken)
