@@ -40,38 +40,7 @@ public sealed class GatewayRun : IAsyncDisposable
     {
         var directory = Path.Combine(Path.GetTempPath(), "agentverse-gateway-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
-        var secretsFile = Path.Combine(directory, "secrets.json");
-        await File.WriteAllTextAsync(secretsFile, secretsJson);
-        await File.WriteAllTextAsync(Path.Combine(directory, "components.yaml"), $"""
-            apiVersion: dapr.io/v1alpha1
-            kind: Component
-            metadata:
-              name: statestore
-            spec:
-              type: state.in-memory
-              version: v1
-              metadata: []
-            ---
-            apiVersion: dapr.io/v1alpha1
-            kind: Component
-            metadata:
-              name: pubsub
-            spec:
-              type: pubsub.in-memory
-              version: v1
-              metadata: []
-            ---
-            apiVersion: dapr.io/v1alpha1
-            kind: Component
-            metadata:
-              name: secretstore
-            spec:
-              type: secretstores.local.file
-              version: v1
-              metadata:
-              - name: secretsFile
-                value: "{secretsFile}"
-            """);
+        var secretsFile = await LocalTestComponents.WriteAsync(directory, secretsJson);
 
         var ports = new Dictionary<string, int>
         {

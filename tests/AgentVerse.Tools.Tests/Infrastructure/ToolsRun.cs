@@ -45,41 +45,10 @@ public sealed class ToolsRun : IAsyncDisposable
     {
         var directory = Path.Combine(Path.GetTempPath(), "agentverse-tools-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
-        var secretsFile = Path.Combine(directory, "secrets.json");
-        await File.WriteAllTextAsync(secretsFile, JsonSerializer.Serialize(new Dictionary<string, string>
+        var secretsFile = await LocalTestComponents.WriteAsync(directory, JsonSerializer.Serialize(new Dictionary<string, string>
         {
             ["tools-api-key-encryption-key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
         }));
-        await File.WriteAllTextAsync(Path.Combine(directory, "components.yaml"), $"""
-            apiVersion: dapr.io/v1alpha1
-            kind: Component
-            metadata:
-              name: statestore
-            spec:
-              type: state.in-memory
-              version: v1
-              metadata: []
-            ---
-            apiVersion: dapr.io/v1alpha1
-            kind: Component
-            metadata:
-              name: pubsub
-            spec:
-              type: pubsub.in-memory
-              version: v1
-              metadata: []
-            ---
-            apiVersion: dapr.io/v1alpha1
-            kind: Component
-            metadata:
-              name: secretstore
-            spec:
-              type: secretstores.local.file
-              version: v1
-              metadata:
-              - name: secretsFile
-                value: "{secretsFile}"
-            """);
 
         var gatewayPort = ServiceProcess.FreeTcpPort();
         var toolsPort = ServiceProcess.FreeTcpPort();
