@@ -32,8 +32,9 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
         Runtime = runtime;
         _loggerFactory = loggerFactory;
         Logger = loggerFactory.CreateLogger($"AgentVerse.Runtime.Sidecar.{options.AppId}");
-        HttpPort = options.HttpPort == 0 ? FreePort() : options.HttpPort;
-        GrpcPort = options.GrpcPort == 0 ? FreePort() : options.GrpcPort;
+        var free = new Queue<int>(FreePorts((options.HttpPort == 0 ? 1 : 0) + (options.GrpcPort == 0 ? 1 : 0)));
+        HttpPort = options.HttpPort == 0 ? free.Dequeue() : options.HttpPort;
+        GrpcPort = options.GrpcPort == 0 ? free.Dequeue() : options.GrpcPort;
         Components = [.. registry.For(options.AppId, options.ResourcesPaths)];
         StateStores = Components.Where(c => c.StateStore is not null)
             .ToDictionary(c => c.Definition.Name, c => new StateStoreBinding(c, options.AppId), StringComparer.Ordinal);
@@ -167,11 +168,29 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    // All probe listeners stay open until every port is read: probing one at a time let the kernel hand back
+    // the same port twice, and the sidecar then failed to bind its HTTP and gRPC listeners to one port.
+    internal static IReadOnlyList<int> FreePorts(int count)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var listeners = new List<TcpListener>(count);
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var listener = new TcpListener(IPAddress.Loopback, 0);
+                listeners.Add(listener);
+                listener.Start();
+            }
+            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            foreach (var listener in listeners)
+            {
+                listener.Stop();
+                listener.Dispose();
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
