@@ -38,6 +38,7 @@ public static class ToolsServiceExtensions
         services.AddSingleton<CustomToolInvoker>();
         services.AddSingleton<ExecutionRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<ExecutionRecorder>());
+        services.AddSingleton<ToolCatalog>();
         services.AddSingleton<ToolExecutor>();
         return builder;
     }

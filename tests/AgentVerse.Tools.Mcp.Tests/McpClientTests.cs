@@ -34,33 +34,39 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
         return JsonElement.Parse(text.Length > 0 ? text : "{}");
     }
 
-    private static async Task<JsonElement> CallAsync(HttpClient client, string serverId, string tool, object arguments)
+    /// <summary>Runs discovered tool <paramref name="tool"/> of <paramref name="serverId"/> through the tools API's execute.</summary>
+    private static async Task<JsonElement> ExecuteAsync(HttpClient client, string serverId, string tool, object parameters, int? timeout = null)
     {
-        using var response = await client.PostAsJsonAsync($"/api/v1/mcp/servers/{serverId}/tools/{tool}/call", new { arguments });
+        using var response = await client.PostAsJsonAsync($"/api/v1/tools/mcp.{serverId}.{tool}/execute", new { parameters, timeout });
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode} {text}");
         return JsonElement.Parse(text);
     }
 
+    private static Task<HttpResponseMessage> PostExecuteAsync(HttpClient client, string serverId, string tool, object parameters) =>
+        client.PostAsJsonAsync($"/api/v1/tools/mcp.{serverId}.{tool}/execute", new { parameters });
+
     [Fact]
-    public async Task Registering_an_sdk_server_discovers_its_tools_and_a_discovered_tool_runs_on_it()
+    public async Task Registering_an_sdk_server_discovers_its_tools_which_execute_through_the_tools_api()
     {
         var user = await Run.NewAccountAsync();
         using var client = Run.ToolsClient(user.Token);
 
         var server = await RegisterAsync(client, new { name = "interop", url = _remoteUrl, apiKey = RemoteKey, description = "TS SDK", autoDiscovery = true });
         var id = server.GetProperty("id").GetString()!;
-        var reversed = await CallAsync(client, id, "reverse", new { text = "hello" });
-        var added = await CallAsync(client, id, "add", new { a = 2, b = 40 });
+        var reversed = await ExecuteAsync(client, id, "reverse", new { text = "hello" });
+        var added = await ExecuteAsync(client, id, "add", new { a = 2, b = 40 });
         var listed = await client.GetFromJsonAsync<JsonElement>("/api/v1/mcp/servers");
 
         Assert.Equal("connected", server.GetProperty("status").GetString());
         Assert.Equal(4, server.GetProperty("toolsDiscovered").GetInt32());
         Assert.Equal([$"mcp.{id}.add", $"mcp.{id}.env", $"mcp.{id}.reverse", $"mcp.{id}.sleep"], server.GetProperty("tools").EnumerateArray().Select(t => t.GetProperty("id").GetString()).Order());
         Assert.All(server.GetProperty("tools").EnumerateArray(), t => Assert.Equal("mcp", t.GetProperty("type").GetString()));
-        Assert.Equal("olleh", reversed.GetProperty("text").GetString());
-        Assert.False(reversed.GetProperty("isError").GetBoolean());
-        Assert.Equal(42, added.GetProperty("structuredContent").GetProperty("sum").GetDouble());
+        Assert.Equal("success", reversed.GetProperty("status").GetString());
+        Assert.Equal("olleh", reversed.GetProperty("result").GetString());
+        Assert.Equal($"mcp.{id}.reverse", reversed.GetProperty("toolId").GetString());
+        Assert.Equal(_remoteUrl.ToString(), reversed.GetProperty("metadata").GetProperty("serverUrl").GetString());
+        Assert.Equal(42, added.GetProperty("result").GetProperty("sum").GetDouble());
         var entry = Assert.Single(listed.GetProperty("servers").EnumerateArray());
         Assert.Equal(4, entry.GetProperty("toolCount").GetInt32());
         Assert.Equal("connected", entry.GetProperty("status").GetString());
@@ -133,7 +139,7 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
         var user = await Run.NewAccountAsync();
         using var client = Run.ToolsClient(user.Token);
         var id = (await RegisterAsync(client, new { name = "restarts", url = _remoteUrl, apiKey = RemoteKey, autoDiscovery = true })).GetProperty("id").GetString()!;
-        await CallAsync(client, id, "reverse", new { text = "ab" });
+        await ExecuteAsync(client, id, "reverse", new { text = "ab" });
 
         using (var remote = new HttpClient())
         {
@@ -142,9 +148,9 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
             Assert.Equal(HttpStatusCode.NoContent, dropped.StatusCode);
         }
 
-        var after = await CallAsync(client, id, "reverse", new { text = "xy" });
+        var after = await ExecuteAsync(client, id, "reverse", new { text = "xy" });
 
-        Assert.Equal("yx", after.GetProperty("text").GetString());
+        Assert.Equal("yx", after.GetProperty("result").GetString());
     }
 
     [Fact]
@@ -154,12 +160,76 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
         using var client = Run.ToolsClient(user.Token);
         var id = (await RegisterAsync(client, new { name = "slow", url = _remoteUrl, apiKey = RemoteKey, autoDiscovery = true })).GetProperty("id").GetString()!;
 
-        var slow = await CallAsync(client, id, "sleep", new { ms = 5000 });
-        var fast = await CallAsync(client, id, "sleep", new { ms = 10 });
+        var slow = await ExecuteAsync(client, id, "sleep", new { ms = 5000 });
+        var fast = await ExecuteAsync(client, id, "sleep", new { ms = 10 });
 
-        Assert.True(slow.GetProperty("isError").GetBoolean());
-        Assert.Contains("did not answer", slow.GetProperty("text").GetString(), StringComparison.Ordinal);
-        Assert.False(fast.GetProperty("isError").GetBoolean());
+        Assert.Equal("error", slow.GetProperty("status").GetString());
+        Assert.Contains("did not answer", slow.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal("success", fast.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_remote_tool_slower_than_the_requested_timeout_times_out()
+    {
+        var user = await Run.NewAccountAsync();
+        using var client = Run.ToolsClient(user.Token);
+        var id = (await RegisterAsync(client, new { name = "timed", url = _remoteUrl, apiKey = RemoteKey, autoDiscovery = true })).GetProperty("id").GetString()!;
+
+        var slow = await ExecuteAsync(client, id, "sleep", new { ms = 1500 }, timeout: 200);
+        var next = await ExecuteAsync(client, id, "reverse", new { text = "ok" });
+
+        Assert.Equal("timeout", slow.GetProperty("status").GetString());
+        Assert.True(slow.GetProperty("executionTime").GetDouble() < 1500);
+        Assert.Equal("ko", next.GetProperty("result").GetString()); // the connection survives a cancelled call
+    }
+
+    [Fact]
+    public async Task Arguments_of_a_discovered_tool_are_checked_against_its_schema_before_the_server_is_called()
+    {
+        var user = await Run.NewAccountAsync();
+        using var client = Run.ToolsClient(user.Token);
+        var id = (await RegisterAsync(client, new { name = "checked", url = _remoteUrl, apiKey = RemoteKey, autoDiscovery = true })).GetProperty("id").GetString()!;
+
+        using var response = await PostExecuteAsync(client, id, "add", new { a = 1, b = "two" });
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("$.parameters.b", out _), problem.GetRawText());
+    }
+
+    [Fact]
+    public async Task The_tool_list_carries_discovered_tools_and_the_callers_servers()
+    {
+        var user = await Run.NewAccountAsync();
+        var other = await Run.NewAccountAsync();
+        using var client = Run.ToolsClient(user.Token);
+        using var otherClient = Run.ToolsClient(other.Token);
+        var id = (await RegisterAsync(client, new { name = "listed", url = _remoteUrl, apiKey = RemoteKey, autoDiscovery = true })).GetProperty("id").GetString()!;
+
+        var mine = await client.GetFromJsonAsync<JsonElement>("/api/v1/tools?type=mcp");
+        var single = await client.GetFromJsonAsync<JsonElement>($"/api/v1/tools/mcp.{id}.add");
+        var theirs = await otherClient.GetFromJsonAsync<JsonElement>("/api/v1/tools?type=mcp");
+        using var theirGet = await otherClient.GetAsync($"/api/v1/tools/mcp.{id}.add");
+        using var delete = await client.DeleteAsync($"/api/v1/tools/mcp.{id}.add");
+
+        Assert.Equal(4, mine.GetProperty("total").GetInt32());
+        Assert.All(mine.GetProperty("tools").EnumerateArray(), t =>
+        {
+            Assert.Equal("mcp", t.GetProperty("type").GetString());
+            Assert.Equal(_remoteUrl.ToString(), t.GetProperty("serverUrl").GetString());
+            Assert.Equal("active", t.GetProperty("status").GetString());
+        });
+        var server = Assert.Single(mine.GetProperty("mcpServers").EnumerateArray());
+        Assert.Equal(id, server.GetProperty("id").GetString());
+        Assert.Equal(4, server.GetProperty("toolCount").GetInt32());
+        Assert.Equal("connected", server.GetProperty("status").GetString());
+        Assert.Contains("tools", server.GetProperty("capabilities").EnumerateArray().Select(c => c.GetString()));
+        Assert.True(single.GetProperty("parameters").GetProperty("a").GetProperty("required").GetBoolean());
+        Assert.Equal(0, theirs.GetProperty("total").GetInt32());
+        Assert.Empty(theirs.GetProperty("mcpServers").EnumerateArray());
+        Assert.Equal(HttpStatusCode.NotFound, theirGet.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, delete.StatusCode); // managed through /api/v1/mcp/servers
+        Assert.DoesNotContain(RemoteKey, mine.GetRawText(), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -186,7 +256,7 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
         var id = (await RegisterAsync(ownerClient, new { name = "mine", url = _remoteUrl, apiKey = RemoteKey, autoDiscovery = true })).GetProperty("id").GetString()!;
 
         using var get = await otherClient.GetAsync($"/api/v1/mcp/servers/{id}");
-        using var call = await otherClient.PostAsJsonAsync($"/api/v1/mcp/servers/{id}/tools/reverse/call", new { arguments = new { text = "x" } });
+        using var call = await PostExecuteAsync(otherClient, id, "reverse", new { text = "x" });
         using var delete = await otherClient.DeleteAsync($"/api/v1/mcp/servers/{id}");
         var listed = await otherClient.GetFromJsonAsync<JsonElement>("/api/v1/mcp/servers");
 
@@ -208,7 +278,7 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
         var after = await refreshed.Content.ReadFromJsonAsync<JsonElement>();
         using var deleted = await client.DeleteAsync($"/api/v1/mcp/servers/{id}");
         using var gone = await client.GetAsync($"/api/v1/mcp/servers/{id}");
-        using var call = await client.PostAsJsonAsync($"/api/v1/mcp/servers/{id}/tools/reverse/call", new { arguments = new { text = "x" } });
+        using var call = await PostExecuteAsync(client, id, "reverse", new { text = "x" });
 
         Assert.Equal(0, before.GetProperty("toolCount").GetInt32());
         Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
@@ -229,14 +299,14 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
         await RegisterAsync(userClient, new { name = "stdio", command, autoDiscovery = true }, HttpStatusCode.Forbidden);
         var server = await RegisterAsync(adminClient, new { name = "stdio", command, autoDiscovery = true });
         var id = server.GetProperty("id").GetString()!;
-        var result = await CallAsync(adminClient, id, "reverse", new { text = "stdio" });
-        var daprPortVisible = await CallAsync(adminClient, id, "env", new { name = "DAPR_HTTP_PORT" });
-        var pathVisible = await CallAsync(adminClient, id, "env", new { name = "PATH" });
+        var result = await ExecuteAsync(adminClient, id, "reverse", new { text = "stdio" });
+        var daprPortVisible = await ExecuteAsync(adminClient, id, "env", new { name = "DAPR_HTTP_PORT" });
+        var pathVisible = await ExecuteAsync(adminClient, id, "env", new { name = "PATH" });
 
         Assert.Equal("connected", server.GetProperty("status").GetString());
         Assert.Equal("stdio", server.GetProperty("transport").GetString());
-        Assert.Equal("oidts", result.GetProperty("text").GetString());
-        Assert.Equal("false", daprPortVisible.GetProperty("text").GetString()); // the service's Dapr settings stay with it
-        Assert.Equal("true", pathVisible.GetProperty("text").GetString());
+        Assert.Equal("oidts", result.GetProperty("result").GetString());
+        Assert.Equal("false", daprPortVisible.GetProperty("result").GetString()); // the service's Dapr settings stay with it
+        Assert.Equal("true", pathVisible.GetProperty("result").GetString());
     }
 }

@@ -118,6 +118,78 @@ public sealed class McpServerTests(ToolsFixture fixture)
     }
 
     [Fact]
+    public async Task Registering_sharing_and_deleting_a_custom_tool_tells_exactly_the_sessions_whose_tools_changed()
+    {
+        var owner = await Run.NewAccountAsync();
+        var friend = await Run.NewAccountAsync();
+        var stranger = await Run.NewAccountAsync();
+        using var rest = Run.ToolsClient(owner.Token);
+        var (ownerClient, ownerChanges) = await ConnectCountingChangesAsync(owner.Token);
+        var (friendClient, friendChanges) = await ConnectCountingChangesAsync(friend.Token);
+        var (strangerClient, strangerChanges) = await ConnectCountingChangesAsync(stranger.Token);
+        await using (ownerClient)
+        await using (friendClient)
+        await using (strangerClient)
+        {
+            await Task.Delay(500); // the clients open their GET streams right after initialize
+            object Tool(params string[] sharedWith) => new
+            {
+                name = "notes", endpoint = "http://127.0.0.1:9/notes", method = "POST",
+                visibility = sharedWith.Length > 0 ? "shared" : "private", sharedWith,
+            };
+
+            using var created = await rest.PostAsJsonAsync("/api/v1/tools", Tool());
+            var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+            await ownerChanges.WaitForAsync(1);
+            using var shared = await rest.PutAsJsonAsync($"/api/v1/tools/{id}", Tool(friend.UserId));
+            await friendChanges.WaitForAsync(1);
+            await ownerChanges.WaitForAsync(2);
+            using var deleted = await rest.DeleteAsync($"/api/v1/tools/{id}");
+            await friendChanges.WaitForAsync(2);
+            await ownerChanges.WaitForAsync(3);
+            await Task.Delay(300); // time for a wrong notification to arrive
+
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, shared.StatusCode);
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+            Assert.Equal(3, ownerChanges.Count);
+            Assert.Equal(2, friendChanges.Count);
+            Assert.Equal(0, strangerChanges.Count);
+        }
+    }
+
+    private async Task<(McpClient Client, NotificationCounter Changes)> ConnectCountingChangesAsync(string token)
+    {
+        var client = await ConnectAsync(token, "2025-11-25");
+        var counter = new NotificationCounter();
+        client.RegisterNotificationHandler(NotificationMethods.ToolListChangedNotification, (_, _) =>
+        {
+            counter.Increment();
+            return ValueTask.CompletedTask;
+        });
+        return (client, counter);
+    }
+
+    private sealed class NotificationCounter
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Increment() => Interlocked.Increment(ref _count);
+
+        public async Task WaitForAsync(int count)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (Count < count)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"expected {count} tools/list_changed notifications, got {Count}");
+                await Task.Delay(20);
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_viewer_lists_tools_but_a_tools_call_is_refused_as_isError()
     {
         var viewer = await Run.NewAccountAsync("viewer");

@@ -84,6 +84,24 @@ public sealed class AccessControlTests(ToolsFixture fixture)
     }
 
     [Fact]
+    public async Task A_result_breaking_the_tools_output_schema_is_an_error_and_is_not_passed_on()
+    {
+        var id = await fixture.RegisterAsync(fixture.Alice, new
+        {
+            name = "strict-output",
+            endpoint = fixture.Run.Target.Url("/echo").ToString(),
+            outputSchema = JsonDocument.Parse("""{"type":"object","required":["answer"],"properties":{"answer":{"type":"number"}}}""").RootElement,
+        });
+
+        var executed = await fixture.ExecuteAsync(fixture.Alice, id, new { q = "x" });
+
+        Assert.Equal("error", executed.GetProperty("status").GetString());
+        Assert.Contains("output schema", executed.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("$.result", executed.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Null, executed.GetProperty("result").ValueKind);
+    }
+
+    [Fact]
     public async Task An_invalid_registration_is_a_validation_problem()
     {
         var (response, body) = await fixture.SendAsync(fixture.Alice, HttpMethod.Post, "/api/v1/tools", new { name = "", endpoint = "ftp://x", method = "TRACE", visibility = "everyone" });

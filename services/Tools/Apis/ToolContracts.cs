@@ -1,12 +1,23 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentVerse.Tools.Execution;
+using AgentVerse.Tools.Mcp.Client;
 using AgentVerse.Tools.Registry;
 
 namespace AgentVerse.Tools.Apis;
 
 /// <summary>The seed's <c>ListToolsResponse</c>.</summary>
-public sealed record ListToolsResponse(IReadOnlyList<ToolView> Tools, int Total, IReadOnlyList<JsonNode> McpServers, int Page, int PageSize);
+public sealed record ListToolsResponse(IReadOnlyList<ToolView> Tools, int Total, IReadOnlyList<McpServerSummary> McpServers, int Page, int PageSize);
+
+/// <summary>An entry of the seed's <c>mcpServers[]</c>: one of the caller's registered MCP servers.</summary>
+public sealed record McpServerSummary(string Id, string Name, string Url, string Status, int ToolCount, IReadOnlyList<string> Capabilities)
+{
+    public static McpServerSummary From(McpServerRecord server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        return new(server.Id, server.Name, server.Url, server.Status, server.Tools.Count, server.Capabilities);
+    }
+}
 
 /// <summary>One parameter in the seed's flattened shape (the full JSON Schema is in <see cref="ToolView.InputSchema"/>).</summary>
 public sealed record ToolParameter(string Type, string Description, bool Required, JsonNode? Example);
@@ -42,6 +53,15 @@ public sealed record ToolView(
     {
         ArgumentNullException.ThrowIfNull(tool);
         var custom = tool.Custom;
+        if (tool.McpServer is { } server)
+        {
+            return new(
+                tool.Id, tool.Name, tool.Description, tool.Type, ParametersOf(tool.InputSchema), OutputOf(tool.OutputSchema),
+                tool.InputSchema, tool.OutputSchema, server.Url, $"/api/v1/mcp/servers/{server.Id}",
+                server.Status switch { McpServerStatus.Connected => "active", McpServerStatus.Error => "error", _ => "inactive" },
+                server.UpdatedAt, tool.Version, tool.Capabilities, server.OwnerId, ToolVisibility.Private, null, null, null, server.EncryptedApiKey is not null);
+        }
+
         return new(
             tool.Id,
             tool.Name,

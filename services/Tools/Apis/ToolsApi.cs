@@ -3,6 +3,8 @@ using System.Security.Claims;
 using System.Text.Json;
 using AgentVerse.ServiceDefaults.Authentication;
 using AgentVerse.Tools.Execution;
+using AgentVerse.Tools.Mcp;
+using AgentVerse.Tools.Mcp.Client;
 using AgentVerse.Tools.Registry;
 using AgentVerse.Tools.Schema;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -32,35 +34,34 @@ public static class ToolsApi
     }
 
     public static async Task<Ok<ListToolsResponse>> ListAsync(
-        ClaimsPrincipal user, BuiltInCatalog builtIns, ToolRegistry registry, CancellationToken cancellationToken,
+        ClaimsPrincipal user, ToolCatalog catalog, McpServerStore mcpServers, CancellationToken cancellationToken,
         string? type = null, string? search = null, int page = 1, int pageSize = 50)
     {
-        var (userId, isAdmin) = Caller(user);
+        var (userId, isAdmin) = user.Caller();
         page = Math.Max(page, 1);
         pageSize = Math.Clamp(pageSize, 1, 200);
-        var custom = await registry.ListAsync(cancellationToken);
-        var matching = builtIns.All
-            .Concat(custom.Where(t => t.CanRead(userId, isAdmin)).OrderBy(t => t.CreatedAt).Select(ResolvedTool.From))
+        var servers = mcpServers.ListByOwnerAsync(userId, cancellationToken);
+        var matching = (await catalog.ListAsync(userId, isAdmin, cancellationToken))
             .Where(t => type is null || string.Equals(t.Type, type, StringComparison.OrdinalIgnoreCase))
             .Where(t => string.IsNullOrWhiteSpace(search)
                 || t.Name.Contains(search, StringComparison.OrdinalIgnoreCase)
                 || t.Description.Contains(search, StringComparison.OrdinalIgnoreCase))
             .ToList();
         var tools = matching.Skip((page - 1) * pageSize).Take(pageSize).Select(t => ToolView.From(t, userId)).ToList();
-        return TypedResults.Ok(new ListToolsResponse(tools, matching.Count, [], page, pageSize));
+        return TypedResults.Ok(new ListToolsResponse(tools, matching.Count, [.. (await servers).Select(McpServerSummary.From)], page, pageSize));
     }
 
     public static async Task<Results<Ok<ToolView>, NotFound>> GetAsync(
-        string id, ClaimsPrincipal user, BuiltInCatalog builtIns, ToolRegistry registry, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal user, ToolCatalog catalog, CancellationToken cancellationToken)
     {
-        var (userId, _) = Caller(user);
-        return await ResolveAsync(id, user, builtIns, registry, cancellationToken) is { } tool
+        var (userId, isAdmin) = user.Caller();
+        return await catalog.FindAsync(id, userId, isAdmin, cancellationToken) is { } tool
             ? TypedResults.Ok(ToolView.From(tool, userId))
             : TypedResults.NotFound();
     }
 
     public static async Task<Results<Created<ToolView>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
-        RegisterToolRequest request, ClaimsPrincipal user, BuiltInCatalog builtIns, ToolRegistry registry, ApiKeyProtector protector,
+        RegisterToolRequest request, ClaimsPrincipal user, ToolRegistry registry, ApiKeyProtector protector, McpToolListChanges changes,
         IOptions<ToolsOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = request.Validate();
@@ -69,7 +70,7 @@ public static class ToolsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var (userId, _) = Caller(user);
+        var (userId, _) = user.Caller();
         var existing = await registry.ListAsync(cancellationToken);
         if (existing.Count(t => t.OwnerId == userId) >= options.Value.MaxToolsPerUser)
         {
@@ -97,17 +98,18 @@ public static class ToolsApi
             UpdatedAt = now,
         };
         await registry.CreateAsync(tool, cancellationToken);
+        changes.NotifyChanged(tool);
         return TypedResults.Created($"/api/v1/tools/{id}", ToolView.From(ResolvedTool.From(tool), userId));
     }
 
     public static async Task<Results<Ok<ToolView>, NotFound, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        string id, RegisterToolRequest request, ClaimsPrincipal user, BuiltInCatalog builtIns, ToolRegistry registry, ApiKeyProtector protector,
-        TimeProvider time, CancellationToken cancellationToken)
+        string id, RegisterToolRequest request, ClaimsPrincipal user, ToolCatalog catalog, ToolRegistry registry, ApiKeyProtector protector,
+        McpToolListChanges changes, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (userId, isAdmin) = Caller(user);
-        if (builtIns.Find(id) is not null)
+        var (userId, isAdmin) = user.Caller();
+        if (await NotRegisteredHereAsync(id, userId, isAdmin, catalog, cancellationToken) is { } refusal)
         {
-            return TypedResults.Problem("Built-in tools cannot be changed.", statusCode: StatusCodes.Status403Forbidden);
+            return refusal;
         }
 
         var (tool, etag) = await registry.GetAsync(id, cancellationToken);
@@ -149,18 +151,22 @@ public static class ToolsApi
             Version = tool.Version + 1,
             UpdatedAt = time.GetUtcNow(),
         };
-        return await registry.TryUpdateAsync(updated, etag, cancellationToken)
-            ? TypedResults.Ok(ToolView.From(ResolvedTool.From(updated), userId))
-            : TypedResults.Problem("The tool was changed concurrently; read it again.", statusCode: StatusCodes.Status409Conflict);
+        if (!await registry.TryUpdateAsync(updated, etag, cancellationToken))
+        {
+            return TypedResults.Problem("The tool was changed concurrently; read it again.", statusCode: StatusCodes.Status409Conflict);
+        }
+
+        changes.NotifyChanged(tool, updated);
+        return TypedResults.Ok(ToolView.From(ResolvedTool.From(updated), userId));
     }
 
     public static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DeleteAsync(
-        string id, ClaimsPrincipal user, BuiltInCatalog builtIns, ToolRegistry registry, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal user, ToolCatalog catalog, ToolRegistry registry, McpToolListChanges changes, CancellationToken cancellationToken)
     {
-        var (userId, isAdmin) = Caller(user);
-        if (builtIns.Find(id) is not null)
+        var (userId, isAdmin) = user.Caller();
+        if (await NotRegisteredHereAsync(id, userId, isAdmin, catalog, cancellationToken) is { } refusal)
         {
-            return TypedResults.Problem("Built-in tools cannot be deleted.", statusCode: StatusCodes.Status403Forbidden);
+            return refusal;
         }
 
         var (tool, _) = await registry.GetAsync(id, cancellationToken);
@@ -175,14 +181,16 @@ public static class ToolsApi
         }
 
         await registry.DeleteAsync(id, cancellationToken);
+        changes.NotifyChanged(tool);
         return TypedResults.NoContent();
     }
 
     public static async Task<Results<Ok<ExecuteToolResponse>, NotFound, ValidationProblem, ProblemHttpResult>> ExecuteAsync(
-        string toolId, ExecuteToolRequest request, ClaimsPrincipal user, HttpContext http, BuiltInCatalog builtIns, ToolRegistry registry,
+        string toolId, ExecuteToolRequest request, ClaimsPrincipal user, HttpContext http, ToolCatalog catalog,
         ToolExecutor executor, CancellationToken cancellationToken)
     {
-        var tool = await ResolveAsync(toolId, user, builtIns, registry, cancellationToken);
+        var (userId, isAdmin) = user.Caller();
+        var tool = await catalog.FindAsync(toolId, userId, isAdmin, cancellationToken);
         if (tool is null)
         {
             return TypedResults.NotFound();
@@ -211,29 +219,18 @@ public static class ToolsApi
         }
 
         var traceId = Activity.Current?.TraceId.ToHexString() ?? request.Context?.TraceId ?? http.TraceIdentifier;
-        var (userId, _) = Caller(user);
         return TypedResults.Ok(await executor.ExecuteAsync(tool, parameters, request.Timeout, userId, traceId, request.Context?.SessionId, cancellationToken));
     }
 
-    private static async Task<ResolvedTool?> ResolveAsync(
-        string id, ClaimsPrincipal user, BuiltInCatalog builtIns, ToolRegistry registry, CancellationToken cancellationToken)
-    {
-        if (builtIns.Find(id) is { } builtIn)
-        {
-            return builtIn;
-        }
-
-        if (!id.StartsWith("tool_", StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        var (userId, isAdmin) = Caller(user);
-        var (tool, _) = await registry.GetAsync(id, cancellationToken);
-        return tool is not null && tool.CanRead(userId, isAdmin) ? ResolvedTool.From(tool) : null;
-    }
-
-    private static (string UserId, bool IsAdmin) Caller(ClaimsPrincipal user) =>
-        (user.FindFirstValue(AgentVerseClaims.Subject) ?? throw new InvalidOperationException("An authenticated caller has a subject."),
-         user.IsInRole(AgentVerseRoles.Admin));
+    /// <summary>
+    /// A 403 for a built-in or discovered MCP tool the caller can see (changed elsewhere, if at all); null for the
+    /// registry's own ids, which the caller handles.
+    /// </summary>
+    private static async Task<ProblemHttpResult?> NotRegisteredHereAsync(
+        string id, string userId, bool isAdmin, ToolCatalog catalog, CancellationToken cancellationToken) =>
+        !id.StartsWith("tool_", StringComparison.Ordinal) && await catalog.FindAsync(id, userId, isAdmin, cancellationToken) is { } tool
+            ? TypedResults.Problem(
+                tool.McpServer is null ? "Built-in tools cannot be changed." : "MCP tools are managed through /api/v1/mcp/servers.",
+                statusCode: StatusCodes.Status403Forbidden)
+            : null;
 }

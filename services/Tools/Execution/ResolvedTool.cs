@@ -1,10 +1,14 @@
 using System.Text.Json;
 using AgentVerse.Tools.BuiltIns;
+using AgentVerse.Tools.Mcp.Client;
 using AgentVerse.Tools.Registry;
 
 namespace AgentVerse.Tools.Execution;
 
-/// <summary>A tool a caller may run: a built-in or a registered custom HTTP tool.</summary>
+/// <summary>
+/// A tool a caller may run: a built-in, a registered custom HTTP tool, or a tool discovered on one of the caller's
+/// MCP servers (exactly one of <see cref="BuiltIn"/>, <see cref="Custom"/> and <see cref="McpServer"/> is set).
+/// </summary>
 public sealed record ResolvedTool(
     string Id,
     string Name,
@@ -15,7 +19,8 @@ public sealed record ResolvedTool(
     string Version,
     IReadOnlyList<string> Capabilities,
     IBuiltInTool? BuiltIn,
-    ToolDefinition? Custom)
+    ToolDefinition? Custom,
+    McpServerRecord? McpServer = null)
 {
     public const string BuiltInVersion = "1.0.0";
 
@@ -30,6 +35,15 @@ public sealed record ResolvedTool(
         ArgumentNullException.ThrowIfNull(tool);
         return new(tool.Id, tool.Name, tool.Description, tool.Type, tool.InputSchema, tool.OutputSchema,
             tool.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), ["http"], null, tool);
+    }
+
+    /// <summary>Tool <paramref name="tool"/> of <paramref name="server"/>, as <c>mcp.{server}.{name}</c>; its version is the negotiated protocol.</summary>
+    public static ResolvedTool From(McpServerRecord server, McpRemoteTool tool)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(tool);
+        return new(McpToolIds.For(server.Id, tool.Name), tool.Name, tool.Description, "mcp", tool.InputSchema, tool.OutputSchema,
+            server.ProtocolVersion ?? "unknown", server.Capabilities, null, null, server);
     }
 }
 

@@ -2,15 +2,19 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentVerse.Tools.BuiltIns;
+using AgentVerse.Tools.Mcp.Client;
+using AgentVerse.Tools.Schema;
 using Microsoft.Extensions.Options;
 
 namespace AgentVerse.Tools.Execution;
 
 /// <summary>
 /// Runs a tool whose arguments were already validated, under a timeout (the request's, capped by
-/// <see cref="ToolsOptions.MaxTimeoutMs"/>), and hands the record to <see cref="ExecutionRecorder"/>.
+/// <see cref="ToolsOptions.MaxTimeoutMs"/>), checks the result against the tool's output schema, and hands the
+/// record to <see cref="ExecutionRecorder"/>.
 /// </summary>
-public sealed class ToolExecutor(CustomToolInvoker custom, ExecutionRecorder recorder, IOptions<ToolsOptions> options, TimeProvider time, ILogger<ToolExecutor> logger)
+public sealed class ToolExecutor(
+    CustomToolInvoker custom, McpToolInvoker mcp, ExecutionRecorder recorder, IOptions<ToolsOptions> options, TimeProvider time, ILogger<ToolExecutor> logger)
 {
     public async Task<ExecuteToolResponse> ExecuteAsync(
         ResolvedTool tool, JsonElement parameters, int? timeoutMs, string userId, string traceId, string? sessionId, CancellationToken cancellationToken)
@@ -29,14 +33,19 @@ public sealed class ToolExecutor(CustomToolInvoker custom, ExecutionRecorder rec
             timeout.CancelAfter(limit);
             try
             {
-                result = tool.BuiltIn is { } builtIn
-                    ? await builtIn.ExecuteAsync(parameters, timeout.Token)
-                    : await custom.InvokeAsync(tool.Custom!, parameters, timeout.Token);
+                result = tool switch
+                {
+                    { BuiltIn: { } builtIn } => await builtIn.ExecuteAsync(parameters, timeout.Token),
+                    { Custom: { } definition } => await custom.InvokeAsync(definition, parameters, timeout.Token),
+                    { McpServer: { } server } => await mcp.InvokeAsync(server, tool.Name, parameters, timeout.Token),
+                    _ => throw new InvalidOperationException($"Tool {tool.Id} has nothing to run."),
+                };
+                CheckOutput(tool, result);
                 status = ExecutionStatus.Success;
             }
             catch (ToolExecutionException ex)
             {
-                (status, error) = (ExecutionStatus.Error, ex.Message);
+                (status, error, result) = (ExecutionStatus.Error, ex.Message, null);
             }
             catch (Exception ex) when (ex is OperationCanceledException or TimeoutException && !cancellationToken.IsCancellationRequested)
             {
@@ -72,7 +81,23 @@ public sealed class ToolExecutor(CustomToolInvoker custom, ExecutionRecorder rec
             Math.Round(elapsed.TotalMilliseconds, 3),
             status,
             error,
-            new ExecutionMetadata(null, tool.Version, tool.Capabilities, executionId),
+            new ExecutionMetadata(tool.McpServer?.Url, tool.Version, tool.Capabilities, executionId),
             traceId);
+    }
+
+    /// <summary>A result that breaks the tool's declared output schema is a tool error, not data passed on.</summary>
+    private static void CheckOutput(ResolvedTool tool, JsonNode? result)
+    {
+        if (tool.OutputSchema is not { ValueKind: JsonValueKind.Object } schema)
+        {
+            return;
+        }
+
+        var errors = JsonSchemaValidator.Validate(schema, JsonSerializer.SerializeToElement(result), "$.result");
+        if (errors.Count > 0)
+        {
+            throw new ToolExecutionException(
+                $"The tool's result does not match its output schema: {string.Join("; ", errors.Take(5).Select(e => $"{e.Path}: {e.Message}"))}");
+        }
     }
 }

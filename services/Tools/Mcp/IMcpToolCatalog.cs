@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json;
+using AgentVerse.Tools.Registry;
 using ModelContextProtocol.Protocol;
 
 namespace AgentVerse.Tools.Mcp;
@@ -21,14 +22,24 @@ public interface IMcpToolCatalog
 }
 
 /// <summary>
-/// Tells open MCP sessions that a user's tool set changed, so they send <c>notifications/tools/list_changed</c>.
-/// The registry calls <see cref="NotifyChanged"/> after a create, update or delete.
+/// Tells open MCP sessions that some callers' tool sets changed, so they send <c>notifications/tools/list_changed</c>.
+/// The MCP server registry and the custom-tool registry call it after a create, update or delete.
 /// </summary>
 public sealed class McpToolListChanges
 {
-    /// <summary>Raised with the user id whose tools changed, or <see langword="null"/> when everyone's did.</summary>
-    public event Action<string?>? Changed;
+    /// <summary>Raised with a test of which callers (user id, is admin) see a different set now.</summary>
+    public event Action<Func<string, bool, bool>>? Changed;
 
-    /// <summary>Signals that <paramref name="userId"/>'s tools (everyone's when null) changed.</summary>
-    public void NotifyChanged(string? userId) => Changed?.Invoke(userId);
+    /// <summary>Signals that <paramref name="userId"/>'s own tools (an MCP server of theirs) changed.</summary>
+    public void NotifyChanged(string userId) => Changed?.Invoke((user, _) => user == userId);
+
+    /// <summary>
+    /// Signals a custom tool's creation or deletion (<paramref name="after"/> null), or its change from
+    /// <paramref name="tool"/> to <paramref name="after"/>: everyone who could read either version is told.
+    /// </summary>
+    public void NotifyChanged(ToolDefinition tool, ToolDefinition? after = null)
+    {
+        ArgumentNullException.ThrowIfNull(tool);
+        Changed?.Invoke((user, isAdmin) => tool.CanRead(user, isAdmin) || after?.CanRead(user, isAdmin) == true);
+    }
 }

@@ -25,7 +25,7 @@ internal static class McpExtensions
         builder.Services.AddOptions<McpClientSettings>().BindConfiguration(McpClientSettings.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<McpServerStore>();
         builder.Services.AddSingleton<McpConnections>();
-        builder.Services.AddSingleton<McpToolSource>();
+        builder.Services.AddSingleton<McpToolInvoker>();
         return builder;
     }
 

@@ -51,12 +51,6 @@ public sealed record McpToolView(string Id, string Name, string Description, str
 /// <summary><c>GET /api/v1/mcp/servers</c>.</summary>
 public sealed record McpServerList(IReadOnlyList<McpServerView> Servers, int Total);
 
-/// <summary>Body of <c>POST /api/v1/mcp/servers/{id}/tools/{name}/call</c>.</summary>
-public sealed record CallMcpToolRequest(JsonElement? Arguments);
-
-/// <summary>What a remote tool returned: MCP's <c>CallToolResult</c> fields.</summary>
-public sealed record McpToolCallResponse(string ToolId, bool IsError, IReadOnlyList<JsonElement> Content, JsonElement? StructuredContent, string? Text);
-
 /// <summary>Ids of discovered tools: <c>mcp.{serverId}.{toolName}</c> (server ids have no dot).</summary>
 public static class McpToolIds
 {

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using AgentVerse.ServiceDefaults.Authentication;
+using AgentVerse.Tools.Apis;
 using AgentVerse.Tools.Registry;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -11,7 +12,8 @@ namespace AgentVerse.Tools.Mcp.Client;
 
 /// <summary>
 /// <c>/api/v1/mcp/servers</c>: register remote MCP servers, whose tools become <c>mcp</c> tools of their owner;
-/// list them with status and tool counts, refresh, delete, and call a discovered tool.
+/// list them with status and tool counts, refresh and delete. Discovered tools run through
+/// <c>POST /api/v1/tools/{id}/execute</c> like every other tool.
 /// </summary>
 public static class McpServersApi
 {
@@ -23,8 +25,6 @@ public static class McpServersApi
         api.MapGet("/{id}", GetAsync);
         api.MapPost("/{id}/refresh", RefreshAsync).RequireAuthorization(AgentVersePolicies.User);
         api.MapDelete("/{id}", DeleteAsync).RequireAuthorization(AgentVersePolicies.User);
-        // Until the execute endpoint runs mcp tools itself: call a discovered tool directly.
-        api.MapPost("/{id}/tools/{name}/call", CallToolAsync).RequireAuthorization(AgentVersePolicies.User);
         return app;
     }
 
@@ -32,7 +32,7 @@ public static class McpServersApi
         RegisterMcpServerRequest request, ClaimsPrincipal user, McpServerStore store, McpConnections connections, ApiKeyProtector keys,
         McpToolListChanges changes, IOptions<McpClientSettings> settings, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (userId, isAdmin) = Caller(user);
+        var (userId, isAdmin) = user.Caller();
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request.Name))
         {
@@ -92,7 +92,7 @@ public static class McpServersApi
 
     public static async Task<Ok<McpServerList>> ListAsync(ClaimsPrincipal user, McpServerStore store, CancellationToken cancellationToken)
     {
-        var servers = await store.ListByOwnerAsync(Caller(user).UserId, cancellationToken);
+        var servers = await store.ListByOwnerAsync(user.Caller().UserId, cancellationToken);
         return TypedResults.Ok(new McpServerList([.. servers.Select(McpServerView.From)], servers.Count));
     }
 
@@ -126,21 +126,6 @@ public static class McpServersApi
         await connections.ForgetAsync(id);
         changes.NotifyChanged(server.OwnerId);
         return TypedResults.NoContent();
-    }
-
-    public static async Task<Results<Ok<McpToolCallResponse>, NotFound, ProblemHttpResult>> CallToolAsync(
-        string id, string name, CallMcpToolRequest request, ClaimsPrincipal user, McpToolSource tools, CancellationToken cancellationToken)
-    {
-        var (userId, isAdmin) = Caller(user);
-        if (await tools.ResolveAsync(McpToolIds.For(id, name), userId, isAdmin, cancellationToken) is not { Server: var server })
-        {
-            return TypedResults.NotFound();
-        }
-
-        var result = await tools.ExecuteAsync(server, name, request.Arguments, cancellationToken);
-        return result is null
-            ? TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "MCP server unavailable", detail: $"The MCP server '{server.Name}' could not be reached.")
-            : TypedResults.Ok(result);
     }
 
     /// <summary>Connects, lists the tools (when auto-discovery is on or <paramref name="discover"/>) and records the outcome.</summary>
@@ -180,39 +165,8 @@ public static class McpServersApi
 
     private static async Task<McpServerRecord?> FindAsync(string id, ClaimsPrincipal user, McpServerStore store, CancellationToken cancellationToken)
     {
-        var (userId, isAdmin) = Caller(user);
+        var (userId, isAdmin) = user.Caller();
         var server = await store.GetAsync(id, cancellationToken);
         return server is not null && (server.OwnerId == userId || isAdmin) ? server : null;
-    }
-
-    private static (string UserId, bool IsAdmin) Caller(ClaimsPrincipal user) =>
-        (user.FindFirstValue(AgentVerseClaims.Subject) ?? throw new InvalidOperationException("An authenticated caller has a subject."),
-         user.IsInRole(AgentVerseRoles.Admin));
-}
-
-/// <summary>Runs a discovered tool and shapes its result; shared by the call endpoint and the tool sources.</summary>
-public static class McpToolInvocation
-{
-    /// <summary>The remote result, or <see langword="null"/> when the server cannot be reached.</summary>
-    public static async Task<McpToolCallResponse?> CallAsync(McpConnections connections, McpServerRecord server, string name, JsonElement? arguments, CancellationToken cancellationToken)
-    {
-        var args = arguments is { ValueKind: JsonValueKind.Object } given
-            ? given.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal)
-            : new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-        try
-        {
-            var result = await connections.CallToolAsync(server, name, args, cancellationToken);
-            var content = result.Content.Select(c => JsonSerializer.SerializeToElement(c, McpJsonUtilities.DefaultOptions)).ToList();
-            var text = string.Join("\n", result.Content.OfType<ModelContextProtocol.Protocol.TextContentBlock>().Select(t => t.Text));
-            return new McpToolCallResponse(McpToolIds.For(server.Id, name), result.IsError == true, content, result.StructuredContent, text.Length > 0 ? text : null);
-        }
-        catch (McpProtocolException e)
-        {
-            return new McpToolCallResponse(McpToolIds.For(server.Id, name), true, [], null, e.Message);
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException or McpException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
-        {
-            return null;
-        }
     }
 }

@@ -103,7 +103,7 @@ internal static class McpServerApi
         if (request?.Method == RequestMethods.Initialize && version != StatelessVersion)
         {
             var transport = new StreamableHttpServerTransport(loggerFactory) { SessionId = Guid.NewGuid().ToString("N") };
-            var session = new McpSession(transport.SessionId!, UserId(http), transport, servers.Create(transport), TimeProvider.System);
+            var session = new McpSession(transport.SessionId!, UserId(http), http.User.IsInRole(AgentVerseRoles.Admin), transport, servers.Create(transport), TimeProvider.System);
             if (!sessions.TryAdd(session))
             {
                 await session.DisposeAsync();

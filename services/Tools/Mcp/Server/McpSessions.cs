@@ -6,7 +6,7 @@ using ModelContextProtocol.Server;
 namespace AgentVerse.Tools.Mcp.Server;
 
 /// <summary>One session-based MCP connection (protocol 2025-11-25 and earlier), bound to the user who opened it.</summary>
-internal sealed class McpSession(string id, string userId, StreamableHttpServerTransport transport, McpServer server, TimeProvider clock) : IAsyncDisposable
+internal sealed class McpSession(string id, string userId, bool isAdmin, StreamableHttpServerTransport transport, McpServer server, TimeProvider clock) : IAsyncDisposable
 {
     private int _active;
     private long _lastUsedTicks = clock.GetUtcNow().UtcTicks;
@@ -14,6 +14,8 @@ internal sealed class McpSession(string id, string userId, StreamableHttpServerT
     public string Id { get; } = id;
 
     public string UserId { get; } = userId;
+
+    public bool IsAdmin { get; } = isAdmin;
 
     public StreamableHttpServerTransport Transport { get; } = transport;
 
@@ -73,7 +75,7 @@ internal sealed class McpSessions : BackgroundService
         _options = options;
         _clock = clock;
         _logger = logger;
-        changes.Changed += userId => _ = NotifyToolsChangedAsync(userId);
+        changes.Changed += affects => _ = NotifyToolsChangedAsync(affects);
     }
 
     public int Count => _sessions.Count;
@@ -126,9 +128,9 @@ internal sealed class McpSessions : BackgroundService
         }
     }
 
-    private async Task NotifyToolsChangedAsync(string? userId)
+    private async Task NotifyToolsChangedAsync(Func<string, bool, bool> affects)
     {
-        foreach (var session in _sessions.Values.Where(s => userId is null || s.UserId == userId))
+        foreach (var session in _sessions.Values.Where(s => affects(s.UserId, s.IsAdmin)))
         {
             try
             {

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentVerse.ServiceDefaults.Authentication;
+using AgentVerse.Tools.Apis;
 using AgentVerse.Tools.Execution;
 using AgentVerse.Tools.Mcp.Client;
 using AgentVerse.Tools.Registry;
@@ -16,55 +17,29 @@ namespace AgentVerse.Tools.Mcp.Server;
 /// tools discovered on their registered MCP servers (<c>mcp.{server}.{name}</c>). Built-in and custom tools run
 /// through <see cref="ToolExecutor"/> (validated and recorded like <c>/execute</c>); discovered ones on their server.
 /// </summary>
-internal sealed class RegistryToolCatalog(
-    BuiltInCatalog builtIns, ToolRegistry registry, ToolExecutor executor, McpServerStore servers, McpConnections connections) : IMcpToolCatalog
+internal sealed class RegistryToolCatalog(ToolCatalog catalog, ToolExecutor executor, McpConnections connections) : IMcpToolCatalog
 {
     private static readonly JsonElement EmptyObject = JsonElement.Parse("{}");
 
     public async ValueTask<IReadOnlyList<Tool>> ListToolsAsync(ClaimsPrincipal caller, CancellationToken cancellationToken)
     {
-        var (userId, isAdmin) = Caller(caller);
-        var custom = await registry.ListAsync(cancellationToken);
-        var remote = await servers.ListByOwnerAsync(userId, cancellationToken);
-        return
-        [
-            .. builtIns.All.Select(Describe),
-            .. custom.Where(t => t.Status == "active" && t.CanRead(userId, isAdmin)).OrderBy(t => t.CreatedAt).Select(t => Describe(ResolvedTool.From(t))),
-            .. remote.Where(s => s.Status == McpServerStatus.Connected).SelectMany(s => s.Tools.Select(t => new Tool
-            {
-                Name = McpToolIds.For(s.Id, t.Name),
-                Title = $"{s.Name}: {t.Name}",
-                Description = t.Description,
-                InputSchema = t.InputSchema,
-                OutputSchema = t.OutputSchema,
-            })),
-        ];
+        var (userId, isAdmin) = caller.Caller();
+        return [.. (await catalog.ListAsync(userId, isAdmin, cancellationToken)).Where(IsActive).Select(Describe)];
     }
 
     public async ValueTask<CallToolResult?> CallToolAsync(ClaimsPrincipal caller, string name, IReadOnlyDictionary<string, JsonElement> arguments, CancellationToken cancellationToken)
     {
-        var (userId, isAdmin) = Caller(caller);
-        if (McpToolIds.TryParse(name, out var serverId, out var toolName))
-        {
-            var server = await servers.GetAsync(serverId, cancellationToken);
-            if (server is null || server.OwnerId != userId || server.Tools.All(t => t.Name != toolName))
-            {
-                return null;
-            }
-
-            return await connections.CallToolAsync(server, toolName, arguments, cancellationToken);
-        }
-
-        var tool = builtIns.Find(name);
-        if (tool is null && name.StartsWith("tool_", StringComparison.Ordinal))
-        {
-            var (custom, _) = await registry.GetAsync(name, cancellationToken);
-            tool = custom is { Status: "active" } && custom.CanRead(userId, isAdmin) ? ResolvedTool.From(custom) : null;
-        }
-
-        if (tool is null)
+        var (userId, isAdmin) = caller.Caller();
+        var tool = await catalog.FindAsync(name, userId, isAdmin, cancellationToken);
+        if (tool is null || !IsActive(tool))
         {
             return null;
+        }
+
+        if (tool.McpServer is { } server)
+        {
+            // Passed through as the remote sent it: its content blocks may be more than text.
+            return await connections.CallToolAsync(server, tool.Name, arguments, cancellationToken);
         }
 
         var parameters = arguments.Count == 0 ? EmptyObject : JsonSerializer.SerializeToElement(arguments);
@@ -89,20 +64,18 @@ internal sealed class RegistryToolCatalog(
         };
     }
 
+    private static bool IsActive(ResolvedTool tool) => tool.Custom is null or { Status: "active" };
+
     private static Tool Describe(ResolvedTool tool) => new()
     {
         Name = tool.Id,
-        Title = tool.Name == tool.Id ? null : tool.Name,
+        Title = tool.McpServer is { } server ? $"{server.Name}: {tool.Name}" : tool.Name == tool.Id ? null : tool.Name,
         Description = tool.Description,
         InputSchema = tool.InputSchema,
         // Structured content is only sent for object results, so only an object schema is advertised.
         OutputSchema = tool.OutputSchema is { ValueKind: JsonValueKind.Object } schema
             && schema.TryGetProperty("type", out var type) && type.ValueEquals("object") ? schema : null,
     };
-
-    private static (string UserId, bool IsAdmin) Caller(ClaimsPrincipal user) =>
-        (user.FindFirstValue(AgentVerseClaims.Subject) ?? throw new InvalidOperationException("An authenticated caller has a subject."),
-         user.IsInRole(AgentVerseRoles.Admin));
 }
 
 /// <summary>Shapes of <see cref="CallToolResult"/> shared by the catalogs.</summary>
