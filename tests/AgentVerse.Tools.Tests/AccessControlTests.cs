@@ -101,6 +101,20 @@ public sealed class AccessControlTests(ToolsFixture fixture)
         Assert.Equal(JsonValueKind.Null, executed.GetProperty("result").ValueKind);
     }
 
+    [Theory]
+    [InlineData("http://127.0.0.1:8080/tool")]
+    [InlineData("http://10.0.0.5/tool")]
+    [InlineData("http://169.254.169.254/latest/meta-data")]
+    [InlineData("http://localhost/tool")]
+    [InlineData("http://[::1]/tool")]
+    public async Task A_tool_whose_endpoint_the_outbound_policy_refuses_is_not_registered(string endpoint)
+    {
+        var (response, body) = await fixture.SendAsync(fixture.Alice, HttpMethod.Post, "/api/v1/tools", new { name = "internal", endpoint });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True(JsonDocument.Parse(body).RootElement.GetProperty("errors").TryGetProperty("$.endpoint", out _), body);
+    }
+
     [Fact]
     public async Task An_invalid_registration_is_a_validation_problem()
     {

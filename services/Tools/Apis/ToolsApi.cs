@@ -62,9 +62,9 @@ public static class ToolsApi
 
     public static async Task<Results<Created<ToolView>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
         RegisterToolRequest request, ClaimsPrincipal user, ToolRegistry registry, ApiKeyProtector protector, McpToolListChanges changes,
-        IOptions<ToolsOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        AddressPolicy policy, IOptions<ToolsOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
-        var errors = request.Validate();
+        var errors = await ValidateAsync(request, policy, cancellationToken);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -104,7 +104,7 @@ public static class ToolsApi
 
     public static async Task<Results<Ok<ToolView>, NotFound, ValidationProblem, ProblemHttpResult>> UpdateAsync(
         string id, RegisterToolRequest request, ClaimsPrincipal user, ToolCatalog catalog, ToolRegistry registry, ApiKeyProtector protector,
-        McpToolListChanges changes, TimeProvider time, CancellationToken cancellationToken)
+        McpToolListChanges changes, AddressPolicy policy, TimeProvider time, CancellationToken cancellationToken)
     {
         var (userId, isAdmin) = user.Caller();
         if (await NotRegisteredHereAsync(id, userId, isAdmin, catalog, cancellationToken) is { } refusal)
@@ -123,7 +123,7 @@ public static class ToolsApi
             return TypedResults.Problem("Only the tool's owner may change it.", statusCode: StatusCodes.Status403Forbidden);
         }
 
-        var errors = request.Validate();
+        var errors = await ValidateAsync(request, policy, cancellationToken);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -220,6 +220,18 @@ public static class ToolsApi
 
         var traceId = Activity.Current?.TraceId.ToHexString() ?? request.Context?.TraceId ?? http.TraceIdentifier;
         return TypedResults.Ok(await executor.ExecuteAsync(tool, parameters, request.Timeout, userId, traceId, request.Context?.SessionId, cancellationToken));
+    }
+
+    /// <summary>The request's field errors, and an endpoint the outbound policy would refuse.</summary>
+    private static async Task<Dictionary<string, string[]>> ValidateAsync(RegisterToolRequest request, AddressPolicy policy, CancellationToken cancellationToken)
+    {
+        var errors = request.Validate();
+        if (!errors.ContainsKey("$.endpoint") && await policy.RefusalAsync(new Uri(request.Endpoint!), cancellationToken) is { } refusal)
+        {
+            errors["$.endpoint"] = [refusal];
+        }
+
+        return errors;
     }
 
     /// <summary>

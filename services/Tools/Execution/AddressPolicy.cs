@@ -43,6 +43,32 @@ public sealed class AddressPolicy
         _allowedEndpoints = [.. options.Value.Http.AllowedEndpoints.Select(IPEndPoint.Parse)];
     }
 
+    /// <summary>
+    /// Why <paramref name="url"/> cannot be a tool's or MCP server's endpoint, or <see langword="null"/> when it is an
+    /// http(s) URL without credentials whose host resolves to allowed addresses only. A registration-time courtesy:
+    /// DNS may change, so every connection is checked again.
+    /// </summary>
+    public async Task<string?> RefusalAsync(Uri url, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        if (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(url.UserInfo))
+        {
+            return "The url must be an absolute http or https URL without credentials.";
+        }
+
+        try
+        {
+            var addresses = IPAddress.TryParse(url.IdnHost, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(url.IdnHost, cancellationToken);
+            return addresses.Length > 0 && addresses.All(a => IsAllowed(a, url.Port))
+                ? null
+                : $"Connections to {url.Host}:{url.Port} are not allowed.";
+        }
+        catch (SocketException)
+        {
+            return $"The host {url.Host} does not resolve.";
+        }
+    }
+
     /// <summary>Whether a connection to <paramref name="address"/>:<paramref name="port"/> is allowed.</summary>
     public bool IsAllowed(IPAddress address, int port)
     {

@@ -42,27 +42,6 @@ public sealed class McpConnections : IAsyncDisposable
         { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    /// <summary>Whether <paramref name="url"/> is an http(s) URL whose host resolves to an address the policy allows.</summary>
-    public async Task<string?> RefusalAsync(Uri url, CancellationToken cancellationToken)
-    {
-        if (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(url.UserInfo))
-        {
-            return "The url must be an absolute http or https URL without credentials.";
-        }
-
-        try
-        {
-            var addresses = await Dns.GetHostAddressesAsync(url.IdnHost, cancellationToken);
-            return addresses.Length > 0 && addresses.All(a => _policy.IsAllowed(a, url.Port))
-                ? null
-                : $"Connections to {url.Host}:{url.Port} are not allowed.";
-        }
-        catch (SocketException)
-        {
-            return $"The host {url.Host} does not resolve.";
-        }
-    }
-
     /// <summary>Opens a fresh connection (not cached), for registration and refresh.</summary>
     public async Task<McpClient> OpenAsync(McpServerRecord server, CancellationToken cancellationToken)
     {

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using AgentVerse.ServiceDefaults.Authentication;
 using AgentVerse.Tools.Apis;
+using AgentVerse.Tools.Execution;
 using AgentVerse.Tools.Registry;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -29,7 +30,7 @@ public static class McpServersApi
     }
 
     public static async Task<Results<Created<McpServerView>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
-        RegisterMcpServerRequest request, ClaimsPrincipal user, McpServerStore store, McpConnections connections, ApiKeyProtector keys,
+        RegisterMcpServerRequest request, ClaimsPrincipal user, McpServerStore store, McpConnections connections, AddressPolicy policy, ApiKeyProtector keys,
         McpToolListChanges changes, IOptions<McpClientSettings> settings, TimeProvider time, CancellationToken cancellationToken)
     {
         var (userId, isAdmin) = user.Caller();
@@ -53,7 +54,7 @@ public static class McpServersApi
         {
             errors["url"] = ["An absolute http or https URL is required."];
         }
-        else if (await connections.RefusalAsync(url, cancellationToken) is { } refusal)
+        else if (await policy.RefusalAsync(url, cancellationToken) is { } refusal)
         {
             errors["url"] = [refusal];
         }
