@@ -189,4 +189,32 @@ public sealed class ToolsServiceTests(ToolsFixture fixture)
         var index = await fixture.ToolsSidecar.GetStateAsync<List<string>>("statestore", $"tool-executions-by-user:{fixture.Bob.Id}");
         Assert.Contains(executionId, index!);
     }
+
+    [Fact]
+    public async Task A_user_reads_their_own_execution_history_newest_first_and_no_one_elses()
+    {
+        var first = (await fixture.ExecuteAsync(fixture.Carol, "uuid", new { })).GetProperty("metadata").GetProperty("executionId").GetString()!;
+        var second = (await fixture.ExecuteAsync(fixture.Carol, "hash", new { text = "history" })).GetProperty("metadata").GetProperty("executionId").GetString()!;
+
+        List<string?> ids;
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        do
+        {
+            await Task.Delay(50);
+            var history = JsonDocument.Parse((await fixture.SendAsync(fixture.Carol, HttpMethod.Get, "/api/v1/tools/executions")).Body).RootElement;
+            ids = [.. history.GetProperty("executions").EnumerateArray().Select(e => e.GetProperty("id").GetString())];
+        }
+        while (!ids.Contains(second) && DateTime.UtcNow < deadline);
+        var hashOnly = JsonDocument.Parse((await fixture.SendAsync(fixture.Carol, HttpMethod.Get, "/api/v1/tools/executions?toolId=hash")).Body).RootElement;
+        var (own, ownBody) = await fixture.SendAsync(fixture.Carol, HttpMethod.Get, $"/api/v1/tools/executions/{second}");
+        var (foreign, _) = await fixture.SendAsync(fixture.Alice, HttpMethod.Get, $"/api/v1/tools/executions/{second}");
+        var aliceHistory = (await fixture.SendAsync(fixture.Alice, HttpMethod.Get, "/api/v1/tools/executions?pageSize=200")).Body;
+
+        Assert.Equal([second, first], ids.Take(2));
+        Assert.Equal(second, Assert.Single(hashOnly.GetProperty("executions").EnumerateArray()).GetProperty("id").GetString());
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+        Assert.Equal("history", JsonDocument.Parse(ownBody).RootElement.GetProperty("input").GetProperty("text").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
+        Assert.DoesNotContain(second, aliceHistory, StringComparison.Ordinal);
+    }
 }

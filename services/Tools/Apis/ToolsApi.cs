@@ -30,6 +30,7 @@ public static class ToolsApi
         api.MapPut("/{id}", UpdateAsync);
         api.MapDelete("/{id}", DeleteAsync);
         api.MapPost("/{toolId}/execute", ExecuteAsync);
+        api.MapExecutionsApi();
         return app;
     }
 

@@ -1,0 +1,60 @@
+using System.Security.Claims;
+using AgentVerse.Dapr;
+using AgentVerse.Tools.Execution;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace AgentVerse.Tools.Apis;
+
+/// <summary>
+/// <c>/api/v1/tools/executions</c>: the caller's own execution history (the <c>tool_executions</c> records), newest
+/// first. Records are written just after the response, so a run may take a moment to appear.
+/// </summary>
+public static class ExecutionsApi
+{
+    public static RouteGroupBuilder MapExecutionsApi(this RouteGroupBuilder tools)
+    {
+        ArgumentNullException.ThrowIfNull(tools);
+        tools.MapGet("/executions", ListAsync);
+        tools.MapGet("/executions/{executionId}", GetAsync);
+        return tools;
+    }
+
+    public static async Task<Ok<ExecutionList>> ListAsync(
+        ClaimsPrincipal user, DaprClient dapr, IOptions<ToolsOptions> options, CancellationToken cancellationToken,
+        string? toolId = null, int page = 1, int pageSize = 50)
+    {
+        var (userId, _) = user.Caller();
+        page = Math.Max(page, 1);
+        pageSize = Math.Clamp(pageSize, 1, 200);
+        var store = options.Value.StateStore;
+        var ids = await dapr.GetStateAsync<List<string>>(store, ExecutionRecorder.UserIndexKey(userId), cancellationToken: cancellationToken) ?? [];
+        IEnumerable<string> wanted = ids;
+        if (toolId is null)
+        {
+            wanted = ids.Skip((page - 1) * pageSize).Take(pageSize);
+        }
+
+        var items = await dapr.GetBulkStateAsync<ToolExecutionRecord>(store, [.. wanted.Select(ExecutionRecorder.RecordKey)], cancellationToken: cancellationToken);
+        var records = items.Where(i => i.Value is not null).Select(i => i.Value!).OrderByDescending(r => r.StartTime).ToList();
+        if (toolId is null)
+        {
+            return TypedResults.Ok(new ExecutionList(records, ids.Count, page, pageSize));
+        }
+
+        var matching = records.Where(r => r.ToolId == toolId).ToList();
+        return TypedResults.Ok(new ExecutionList([.. matching.Skip((page - 1) * pageSize).Take(pageSize)], matching.Count, page, pageSize));
+    }
+
+    /// <summary>One record: its user's, or any for an admin; anyone else gets a 404.</summary>
+    public static async Task<Results<Ok<ToolExecutionRecord>, NotFound>> GetAsync(
+        string executionId, ClaimsPrincipal user, DaprClient dapr, IOptions<ToolsOptions> options, CancellationToken cancellationToken)
+    {
+        var (userId, isAdmin) = user.Caller();
+        var record = await dapr.GetStateAsync<ToolExecutionRecord>(options.Value.StateStore, ExecutionRecorder.RecordKey(executionId), cancellationToken: cancellationToken);
+        return record is not null && (record.UserId == userId || isAdmin) ? TypedResults.Ok(record) : TypedResults.NotFound();
+    }
+}
+
+/// <summary><c>GET /api/v1/tools/executions</c>: <see cref="Total"/> counts before paging.</summary>
+public sealed record ExecutionList(IReadOnlyList<ToolExecutionRecord> Executions, int Total, int Page, int PageSize);
