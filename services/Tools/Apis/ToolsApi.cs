@@ -107,21 +107,16 @@ public static class ToolsApi
         string id, RegisterToolRequest request, ClaimsPrincipal user, ToolCatalog catalog, ToolRegistry registry, ApiKeyProtector protector,
         McpToolListChanges changes, AddressPolicy policy, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (userId, isAdmin) = user.Caller();
-        if (await NotRegisteredHereAsync(id, userId, isAdmin, catalog, cancellationToken) is { } refusal)
+        var (userId, _) = user.Caller();
+        var (tool, etag, refusal) = await FindWritableAsync(id, user, catalog, registry, cancellationToken);
+        if (refusal is not null)
         {
             return refusal;
         }
 
-        var (tool, etag) = await registry.GetAsync(id, cancellationToken);
-        if (tool is null || !tool.CanRead(userId, isAdmin))
+        if (tool is null)
         {
             return TypedResults.NotFound();
-        }
-
-        if (!tool.CanWrite(userId, isAdmin))
-        {
-            return TypedResults.Problem("Only the tool's owner may change it.", statusCode: StatusCodes.Status403Forbidden);
         }
 
         var errors = await ValidateAsync(request, policy, cancellationToken);
@@ -164,21 +159,15 @@ public static class ToolsApi
     public static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DeleteAsync(
         string id, ClaimsPrincipal user, ToolCatalog catalog, ToolRegistry registry, McpToolListChanges changes, CancellationToken cancellationToken)
     {
-        var (userId, isAdmin) = user.Caller();
-        if (await NotRegisteredHereAsync(id, userId, isAdmin, catalog, cancellationToken) is { } refusal)
+        var (tool, _, refusal) = await FindWritableAsync(id, user, catalog, registry, cancellationToken);
+        if (refusal is not null)
         {
             return refusal;
         }
 
-        var (tool, _) = await registry.GetAsync(id, cancellationToken);
-        if (tool is null || !tool.CanRead(userId, isAdmin))
+        if (tool is null)
         {
             return TypedResults.NotFound();
-        }
-
-        if (!tool.CanWrite(userId, isAdmin))
-        {
-            return TypedResults.Problem("Only the tool's owner may delete it.", statusCode: StatusCodes.Status403Forbidden);
         }
 
         await registry.DeleteAsync(id, cancellationToken);
@@ -236,14 +225,29 @@ public static class ToolsApi
     }
 
     /// <summary>
-    /// A 403 for a built-in or discovered MCP tool the caller can see (changed elsewhere, if at all); null for the
-    /// registry's own ids, which the caller handles.
+    /// The custom tool <paramref name="id"/> for a change by the caller: a 403 when they can see it but may not change
+    /// it (not the owner, or a built-in or discovered tool, changed elsewhere if at all); no tool and no refusal when
+    /// they cannot see it (a 404, so ids do not leak).
     /// </summary>
-    private static async Task<ProblemHttpResult?> NotRegisteredHereAsync(
-        string id, string userId, bool isAdmin, ToolCatalog catalog, CancellationToken cancellationToken) =>
-        !id.StartsWith("tool_", StringComparison.Ordinal) && await catalog.FindAsync(id, userId, isAdmin, cancellationToken) is { } tool
-            ? TypedResults.Problem(
-                tool.McpServer is null ? "Built-in tools cannot be changed." : "MCP tools are managed through /api/v1/mcp/servers.",
-                statusCode: StatusCodes.Status403Forbidden)
-            : null;
+    private static async Task<(ToolDefinition? Tool, string ETag, ProblemHttpResult? Refusal)> FindWritableAsync(
+        string id, ClaimsPrincipal user, ToolCatalog catalog, ToolRegistry registry, CancellationToken cancellationToken)
+    {
+        var (userId, isAdmin) = user.Caller();
+        if (!id.StartsWith("tool_", StringComparison.Ordinal))
+        {
+            return await catalog.FindAsync(id, userId, isAdmin, cancellationToken) is { } other
+                ? (null, "", Forbidden(other.McpServer is null ? "Built-in tools cannot be changed." : "MCP tools are managed through /api/v1/mcp/servers."))
+                : (null, "", null);
+        }
+
+        var (tool, etag) = await registry.GetAsync(id, cancellationToken);
+        if (tool is null || !tool.CanRead(userId, isAdmin))
+        {
+            return (null, "", null);
+        }
+
+        return tool.CanWrite(userId, isAdmin) ? (tool, etag, null) : (null, "", Forbidden("Only the tool's owner may change or delete it."));
+    }
+
+    private static ProblemHttpResult Forbidden(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden);
 }
