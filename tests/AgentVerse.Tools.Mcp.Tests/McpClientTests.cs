@@ -43,6 +43,23 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
         return JsonElement.Parse(text);
     }
 
+    /// <summary>The caller's newest recorded run of <paramref name="toolId"/> (records are written just after the run).</summary>
+    private static async Task<JsonElement> WaitForExecutionAsync(HttpClient client, string toolId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var history = await client.GetFromJsonAsync<JsonElement>($"/api/v1/tools/executions?toolId={toolId}");
+            if (history.GetProperty("executions").EnumerateArray().FirstOrDefault() is { ValueKind: JsonValueKind.Object } newest)
+            {
+                return newest;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"no recorded run of {toolId}");
+            await Task.Delay(50);
+        }
+    }
+
     private static Task<HttpResponseMessage> PostExecuteAsync(HttpClient client, string serverId, string tool, object parameters) =>
         client.PostAsJsonAsync($"/api/v1/tools/mcp.{serverId}.{tool}/execute", new { parameters });
 
@@ -56,19 +73,21 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
         var id = server.GetProperty("id").GetString()!;
         var reversed = await ExecuteAsync(client, id, "reverse", new { text = "hello" });
         var added = await ExecuteAsync(client, id, "add", new { a = 2, b = 40 });
+        var image = await ExecuteAsync(client, id, "pixel", new { });
         var listed = await client.GetFromJsonAsync<JsonElement>("/api/v1/mcp/servers");
 
         Assert.Equal("connected", server.GetProperty("status").GetString());
-        Assert.Equal(4, server.GetProperty("toolsDiscovered").GetInt32());
-        Assert.Equal([$"mcp.{id}.add", $"mcp.{id}.env", $"mcp.{id}.reverse", $"mcp.{id}.sleep"], server.GetProperty("tools").EnumerateArray().Select(t => t.GetProperty("id").GetString()).Order());
+        Assert.Equal(5, server.GetProperty("toolsDiscovered").GetInt32());
+        Assert.Equal([$"mcp.{id}.add", $"mcp.{id}.env", $"mcp.{id}.pixel", $"mcp.{id}.reverse", $"mcp.{id}.sleep"], server.GetProperty("tools").EnumerateArray().Select(t => t.GetProperty("id").GetString()).Order());
         Assert.All(server.GetProperty("tools").EnumerateArray(), t => Assert.Equal("mcp", t.GetProperty("type").GetString()));
         Assert.Equal("success", reversed.GetProperty("status").GetString());
         Assert.Equal("olleh", reversed.GetProperty("result").GetString());
         Assert.Equal($"mcp.{id}.reverse", reversed.GetProperty("toolId").GetString());
         Assert.Equal(_remoteUrl.ToString(), reversed.GetProperty("metadata").GetProperty("serverUrl").GetString());
         Assert.Equal(42, added.GetProperty("result").GetProperty("sum").GetDouble());
+        Assert.Equal("image/png", image.GetProperty("result")[0].GetProperty("mimeType").GetString()); // content blocks when not text
         var entry = Assert.Single(listed.GetProperty("servers").EnumerateArray());
-        Assert.Equal(4, entry.GetProperty("toolCount").GetInt32());
+        Assert.Equal(5, entry.GetProperty("toolCount").GetInt32());
         Assert.Equal("connected", entry.GetProperty("status").GetString());
         Assert.True(entry.GetProperty("hasApiKey").GetBoolean());
         Assert.DoesNotContain(RemoteKey, listed.GetRawText(), StringComparison.Ordinal);
@@ -99,9 +118,15 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
         await changed.Task.WaitAsync(TimeSpan.FromSeconds(10));
         var tools = await mcp.ListToolsAsync();
         var result = await mcp.CallToolAsync($"mcp.{id}.reverse", new Dictionary<string, object?> { ["text"] = "chain" });
+        var image = await mcp.CallToolAsync($"mcp.{id}.pixel");
+        var invalid = await mcp.CallToolAsync($"mcp.{id}.reverse", new Dictionary<string, object?> { ["text"] = 7 });
 
         Assert.Contains(tools, t => t.Name == $"mcp.{id}.reverse");
         Assert.Equal("niahc", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        Assert.Equal("image/png", Assert.IsType<ImageContentBlock>(Assert.Single(image.Content)).MimeType);
+        Assert.True(invalid.IsError); // checked against the discovered schema before the remote is called
+        var recorded = await WaitForExecutionAsync(rest, $"mcp.{id}.reverse");
+        Assert.Equal("success", recorded.GetProperty("outcome").GetString());
     }
 
     [Fact]
@@ -212,7 +237,7 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
         using var theirGet = await otherClient.GetAsync($"/api/v1/tools/mcp.{id}.add");
         using var delete = await client.DeleteAsync($"/api/v1/tools/mcp.{id}.add");
 
-        Assert.Equal(4, mine.GetProperty("total").GetInt32());
+        Assert.Equal(5, mine.GetProperty("total").GetInt32());
         Assert.All(mine.GetProperty("tools").EnumerateArray(), t =>
         {
             Assert.Equal("mcp", t.GetProperty("type").GetString());
@@ -221,7 +246,7 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
         });
         var server = Assert.Single(mine.GetProperty("mcpServers").EnumerateArray());
         Assert.Equal(id, server.GetProperty("id").GetString());
-        Assert.Equal(4, server.GetProperty("toolCount").GetInt32());
+        Assert.Equal(5, server.GetProperty("toolCount").GetInt32());
         Assert.Equal("connected", server.GetProperty("status").GetString());
         Assert.Contains("tools", server.GetProperty("capabilities").EnumerateArray().Select(c => c.GetString()));
         Assert.True(single.GetProperty("parameters").GetProperty("a").GetProperty("required").GetBoolean());
@@ -282,7 +307,7 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
 
         Assert.Equal(0, before.GetProperty("toolCount").GetInt32());
         Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
-        Assert.Equal(4, after.GetProperty("toolCount").GetInt32());
+        Assert.Equal(5, after.GetProperty("toolCount").GetInt32());
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, call.StatusCode);

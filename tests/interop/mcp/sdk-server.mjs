@@ -1,5 +1,5 @@
 // A small MCP server written with the official TypeScript SDK (Streamable HTTP, sessions), for AgentVerse's MCP
-// client to register: tools 'reverse' (text), 'add' (structured), 'sleep' (answers after `ms`) and 'env' (whether
+// client to register: tools 'reverse' (text), 'add' (structured), 'sleep' (answers after `ms`), 'pixel' (an image) and 'env' (whether
 // environment variable `name` is set, to check what a stdio child inherits). Prints "listening <port>" once ready.
 // Usage: node sdk-server.mjs [port]   (0 or none: any free port);  node sdk-server.mjs --stdio
 import { createServer } from 'node:http';
@@ -27,11 +27,18 @@ const tools = [
     inputSchema: { type: 'object', properties: { ms: { type: 'number' } }, required: ['ms'] },
   },
   {
+    name: 'pixel',
+    description: 'A 1x1 PNG image.',
+    inputSchema: { type: 'object', properties: {} },
+  },
+  {
     name: 'env',
     description: 'Whether an environment variable is set.',
     inputSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
   },
 ];
+
+const PIXEL_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 
 function newServer() {
   const server = new Server({ name: 'interop-sdk-server', version: '1.0.0' }, { capabilities: { tools: {} } });
@@ -48,6 +55,8 @@ function newServer() {
       case 'sleep':
         await new Promise((resolve) => setTimeout(resolve, Number(args.ms)));
         return { content: [{ type: 'text', text: 'awake' }] };
+      case 'pixel':
+        return { content: [{ type: 'image', data: PIXEL_PNG, mimeType: 'image/png' }] };
       case 'env':
         return { content: [{ type: 'text', text: String(process.env[String(args.name)] !== undefined) }] };
       default:

@@ -8,16 +8,17 @@ using AgentVerse.Tools.Execution;
 using AgentVerse.Tools.Mcp.Client;
 using AgentVerse.Tools.Registry;
 using AgentVerse.Tools.Schema;
+using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 
 namespace AgentVerse.Tools.Mcp.Server;
 
 /// <summary>
 /// The caller's tools over MCP: the built-ins, the custom tools they may read (named by id, titled by name) and the
-/// tools discovered on their registered MCP servers (<c>mcp.{server}.{name}</c>). Built-in and custom tools run
-/// through <see cref="ToolExecutor"/> (validated and recorded like <c>/execute</c>); discovered ones on their server.
+/// tools discovered on their registered MCP servers (<c>mcp.{server}.{name}</c>). All run through
+/// <see cref="ToolExecutor"/>: validated, timed and recorded like <c>/execute</c>.
 /// </summary>
-internal sealed class RegistryToolCatalog(ToolCatalog catalog, ToolExecutor executor, McpConnections connections) : IMcpToolCatalog
+internal sealed class RegistryToolCatalog(ToolCatalog catalog, ToolExecutor executor) : IMcpToolCatalog
 {
     private static readonly JsonElement EmptyObject = JsonElement.Parse("{}");
 
@@ -36,12 +37,6 @@ internal sealed class RegistryToolCatalog(ToolCatalog catalog, ToolExecutor exec
             return null;
         }
 
-        if (tool.McpServer is { } server)
-        {
-            // Passed through as the remote sent it: its content blocks may be more than text.
-            return await connections.CallToolAsync(server, tool.Name, arguments, cancellationToken);
-        }
-
         var parameters = arguments.Count == 0 ? EmptyObject : JsonSerializer.SerializeToElement(arguments);
         var errors = JsonSchemaValidator.Validate(tool.InputSchema, parameters, "$");
         if (errors.Count > 0)
@@ -55,6 +50,12 @@ internal sealed class RegistryToolCatalog(ToolCatalog catalog, ToolExecutor exec
         if (response.Status != ExecutionStatus.Success)
         {
             return McpResults.Failure(response.Error ?? $"The tool ended with status {response.Status}.");
+        }
+
+        if (tool.McpServer is not null && response.Result is JsonArray blocks)
+        {
+            // A discovered tool's content other than text (images, resources) goes back as the remote sent it.
+            return new CallToolResult { Content = blocks.Deserialize<List<ContentBlock>>(McpJsonUtilities.DefaultOptions) ?? [] };
         }
 
         return new CallToolResult
