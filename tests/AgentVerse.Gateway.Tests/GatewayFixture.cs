@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using AgentVerse.Gateway.Tests.Infrastructure;
+using AgentVerse.Testing;
 
 namespace AgentVerse.Gateway.Tests;
 

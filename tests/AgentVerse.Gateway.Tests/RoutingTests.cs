@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using AgentVerse.Gateway.Tests.Infrastructure;
+using AgentVerse.Testing;
 
 namespace AgentVerse.Gateway.Tests;
 

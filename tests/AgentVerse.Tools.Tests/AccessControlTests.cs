@@ -7,7 +7,7 @@ namespace AgentVerse.Tools.Tests;
 [Collection(ToolsTestGroup.Name)]
 public sealed class AccessControlTests(ToolsFixture fixture)
 {
-    private async Task<List<string>> VisibleIdsAsync(Tests.Infrastructure.User user)
+    private async Task<List<string>> VisibleIdsAsync(AgentVerse.Testing.User user)
     {
         var (_, body) = await fixture.SendAsync(user, HttpMethod.Get, "/api/v1/tools?type=custom&pageSize=200");
         return [.. JsonDocument.Parse(body).RootElement.GetProperty("tools").EnumerateArray().Select(t => t.GetProperty("id").GetString()!)];

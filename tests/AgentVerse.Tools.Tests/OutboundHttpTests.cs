@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using AgentVerse.Tools.BuiltIns;
 using AgentVerse.Tools.Execution;
-using AgentVerse.Tools.Tests.Infrastructure;
+using AgentVerse.Testing;
 using Microsoft.Extensions.Options;
 
 namespace AgentVerse.Tools.Tests;

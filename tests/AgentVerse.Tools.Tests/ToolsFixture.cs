@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using AgentVerse.Dapr;
-using AgentVerse.Tools.Tests.Infrastructure;
+using AgentVerse.Testing;
 
 namespace AgentVerse.Tools.Tests;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using AgentVerse.Dapr.Actors;
 using AgentVerse.Runtime;
+using AgentVerse.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -44,20 +45,7 @@ internal static class ActorBenchmark
         await app.StartAsync();
         var appPort = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
 
-        var resources = Path.Combine(Path.GetTempPath(), "agentverse-bench-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(resources);
-        await File.WriteAllTextAsync(Path.Combine(resources, "actorstore.yaml"), """
-            apiVersion: dapr.io/v1alpha1
-            kind: Component
-            metadata:
-              name: actorstore
-            spec:
-              type: state.in-memory
-              version: v1
-              metadata:
-              - name: actorStateStore
-                value: "true"
-            """);
+        var resources = await ResourcesDirectory.CreateAsync(ComponentYaml.InMemoryActorStore);
         await using var runtime = await LocalRuntime.StartAsync(
             [new SidecarOptions { AppId = "bench", AppPort = appPort, ResourcesPaths = [resources] }], NullLoggerFactory.Instance, CancellationToken.None);
         await runtime["bench"].AppReady.WaitAsync(TimeSpan.FromSeconds(30));
@@ -101,14 +89,7 @@ internal static class ActorBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"sidecar overhead: p50 +{actors.P50 - baseline.P50:F2} ms, p99 +{actors.P99 - baseline.P99:F2} ms; target p99 <= 5 ms: {(actors.P99 <= 5 ? "met" : "NOT met")}"));
 
-        try
-        {
-            Directory.Delete(resources, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Temp dir; nothing to keep.
-        }
+        TempDirectory.Delete(resources);
         return 0;
     }
 

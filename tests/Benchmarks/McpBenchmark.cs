@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using AgentVerse.Tools.Tests.Infrastructure;
+using AgentVerse.Testing;
 
 namespace AgentVerse.Benchmarks;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using AgentVerse.Dapr.Workflow;
 using AgentVerse.Runtime;
+using AgentVerse.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -22,23 +23,9 @@ internal static class WorkflowBenchmark
     {
         var count = Option(args, "--count", 1000);
         var concurrency = Option(args, "--concurrency", 100);
-        var directory = Directory.CreateTempSubdirectory("av-wf-bench-").FullName;
+        var directory = await ResourcesDirectory.CreateAsync(ComponentYaml.SqliteActorStore);
         try
         {
-            await File.WriteAllTextAsync(Path.Combine(directory, "state.yaml"), $"""
-                apiVersion: dapr.io/v1alpha1
-                kind: Component
-                metadata:
-                  name: wfstate
-                spec:
-                  type: state.sqlite
-                  version: v1
-                  metadata:
-                  - name: connectionString
-                    value: "{Path.Combine(directory, "workflows.db")}"
-                  - name: actorStateStore
-                    value: "true"
-                """);
             // AGENTVERSE_BENCH_LOGS=1 shows the runtime's warnings and errors (retries, redeliveries).
             using var logging = Environment.GetEnvironmentVariable("AGENTVERSE_BENCH_LOGS") == "1"
                 ? LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning))
@@ -59,14 +46,7 @@ internal static class WorkflowBenchmark
         }
         finally
         {
-            try
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A temp dir; best effort.
-            }
+            TempDirectory.Delete(directory);
         }
     }
 

@@ -1,7 +1,6 @@
 using AgentVerse.Dapr.Actors;
-using System.Net;
-using System.Net.Sockets;
 using AgentVerse.Runtime;
+using AgentVerse.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -15,19 +14,6 @@ namespace AgentVerse.Dapr.Tests.Actors;
 /// <summary>A real Kestrel app using <c>AddActors</c>/<c>MapActorsHandlers</c> behind a real <see cref="LocalRuntime"/> sidecar.</summary>
 public sealed class ActorHostRun : IAsyncDisposable
 {
-    public const string ActorStore = """
-        apiVersion: dapr.io/v1alpha1
-        kind: Component
-        metadata:
-          name: actorstore
-        spec:
-          type: state.in-memory
-          version: v1
-          metadata:
-          - name: actorStateStore
-            value: "true"
-        """;
-
     private ActorHostRun(WebApplication app, LocalRuntime runtime, string directory, int appPort)
     {
         App = app;
@@ -64,7 +50,7 @@ public sealed class ActorHostRun : IAsyncDisposable
 
     private static async Task<ActorHostRun> TryStartAsync(Action<ActorRuntimeOptions> configure, string appId, string? resources)
     {
-        var sidecarPort = FreePort();
+        var sidecarPort = TcpPorts.Free();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -78,9 +64,7 @@ public sealed class ActorHostRun : IAsyncDisposable
         await app.StartAsync();
         var appPort = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
 
-        var directory = Path.Combine(Path.GetTempPath(), "agentverse-tests", Guid.NewGuid().ToString("N"));
-        System.IO.Directory.CreateDirectory(directory);
-        await File.WriteAllTextAsync(Path.Combine(directory, "actorstore.yaml"), resources ?? ActorStore);
+        var directory = await ResourcesDirectory.CreateAsync(resources ?? ComponentYaml.InMemoryActorStore);
         LocalRuntime runtime;
         try
         {
@@ -95,13 +79,6 @@ public sealed class ActorHostRun : IAsyncDisposable
         }
         await runtime.Sidecars[0].AppReady.WaitAsync(TimeSpan.FromSeconds(15));
         return new ActorHostRun(app, runtime, directory, appPort);
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public static Task EventuallyAsync(Func<bool> condition, double seconds = 10) =>
@@ -124,13 +101,6 @@ public sealed class ActorHostRun : IAsyncDisposable
         await Runtime.DisposeAsync();
         await App.StopAsync();
         await App.DisposeAsync();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Temp dir; a lingering handle is harmless.
-        }
+        TempDirectory.Delete(Directory);
     }
 }

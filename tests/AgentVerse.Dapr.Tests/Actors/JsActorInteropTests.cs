@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using AgentVerse.Dapr.Actors;
 using AgentVerse.Runtime;
+using AgentVerse.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AgentVerse.Dapr.Tests.Actors;
@@ -63,10 +64,8 @@ public sealed class JsActorInteropTests
     [Fact]
     public async Task A_csharp_proxy_calls_an_actor_hosted_by_the_dapr_javascript_sdk()
     {
-        var appPort = ActorHostRun.FreePort();
-        var directory = Path.Combine(Path.GetTempPath(), "agentverse-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(directory);
-        await File.WriteAllTextAsync(Path.Combine(directory, "actorstore.yaml"), ActorHostRun.ActorStore);
+        var appPort = TcpPorts.Free();
+        var directory = await ResourcesDirectory.CreateAsync(ComponentYaml.InMemoryActorStore);
         await using var runtime = await LocalRuntime.StartAsync(
             [new SidecarOptions { AppId = "js-host", AppPort = appPort, ResourcesPaths = [directory] }], NullLoggerFactory.Instance, CancellationToken.None);
         var output = new StringBuilder();

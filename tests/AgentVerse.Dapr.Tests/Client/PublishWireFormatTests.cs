@@ -5,35 +5,20 @@ using AgentVerse.Dapr.Tests.Infrastructure;
 namespace AgentVerse.Dapr.Tests.Client;
 
 /// <summary>Publish calls against <see cref="RecordingSidecar"/>.</summary>
-public sealed class PublishWireFormatTests : IAsyncLifetime
+public sealed class PublishWireFormatTests : RecordingSidecarTests
 {
-    private RecordingSidecar sidecar = null!;
-    private DaprClient client = null!;
-
     public record OrderPlaced(string OrderId, decimal Total);
-
-    public async Task InitializeAsync()
-    {
-        sidecar = await RecordingSidecar.StartAsync();
-        client = sidecar.CreateClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        client.Dispose();
-        await sidecar.DisposeAsync();
-    }
 
     [Fact]
     public async Task Publish_posts_camel_case_json_with_metadata_as_query_parameters()
     {
-        await client.PublishEventAsync(
+        await Client.PublishEventAsync(
             "pubsub",
             "orders",
             new OrderPlaced("o-1", 9.5m),
             new Dictionary<string, string> { ["rawPayload"] = "true", ["ttlInSeconds"] = "30" });
 
-        var request = sidecar.SingleRequest;
+        var request = Sidecar.SingleRequest;
         Assert.Equal("POST", request.Method);
         Assert.Equal("/v1.0/publish/pubsub/orders?metadata.rawPayload=true&metadata.ttlInSeconds=30", request.RawTarget);
         Assert.Equal("application/json", request.Header("Content-Type"));
@@ -44,9 +29,9 @@ public sealed class PublishWireFormatTests : IAsyncLifetime
     [Fact]
     public async Task Publish_bytes_keeps_their_content_type_and_topic_slashes()
     {
-        await client.PublishByteEventAsync("pubsub", "sensors/room 1", Encoding.UTF8.GetBytes("21.5"), "text/plain");
+        await Client.PublishByteEventAsync("pubsub", "sensors/room 1", Encoding.UTF8.GetBytes("21.5"), "text/plain");
 
-        var request = sidecar.SingleRequest;
+        var request = Sidecar.SingleRequest;
         Assert.Equal("/v1.0/publish/pubsub/sensors/room%201", request.RawTarget);
         Assert.Equal("text/plain", request.Header("Content-Type"));
         Assert.Equal("21.5", request.BodyText);
@@ -62,9 +47,9 @@ public sealed class PublishWireFormatTests : IAsyncLifetime
             Type = "com.agentverse.order.placed",
         };
 
-        await client.PublishEventAsync("pubsub", "orders", cloudEvent);
+        await Client.PublishEventAsync("pubsub", "orders", cloudEvent);
 
-        var request = sidecar.SingleRequest;
+        var request = Sidecar.SingleRequest;
         Assert.Equal("application/cloudevents+json", request.Header("Content-Type"));
         using var json = JsonDocument.Parse(request.Body);
         Assert.Equal("evt-1", json.RootElement.GetProperty("id").GetString());
@@ -80,18 +65,18 @@ public sealed class PublishWireFormatTests : IAsyncLifetime
     {
         using var cloudEvent = JsonDocument.Parse("""{"specversion":"1.0","id":"x","source":"s","type":"t","data":"hi"}""");
 
-        await client.PublishCloudEventAsync("pubsub", "orders", cloudEvent.RootElement);
+        await Client.PublishCloudEventAsync("pubsub", "orders", cloudEvent.RootElement);
 
-        Assert.Equal("application/cloudevents+json", sidecar.SingleRequest.Header("Content-Type"));
-        Assert.Equal("""{"specversion":"1.0","id":"x","source":"s","type":"t","data":"hi"}""", sidecar.SingleRequest.BodyText);
+        Assert.Equal("application/cloudevents+json", Sidecar.SingleRequest.Header("Content-Type"));
+        Assert.Equal("""{"specversion":"1.0","id":"x","source":"s","type":"t","data":"hi"}""", Sidecar.SingleRequest.BodyText);
     }
 
     [Fact]
     public async Task Publish_failures_carry_the_pubsub_error_code()
     {
-        sidecar.RepliesWith(404, """{"errorCode":"ERR_PUBSUB_NOT_FOUND","message":"pubsub nope not found"}""");
+        Sidecar.RepliesWith(404, """{"errorCode":"ERR_PUBSUB_NOT_FOUND","message":"pubsub nope not found"}""");
 
-        var error = await Assert.ThrowsAsync<DaprApiException>(() => client.PublishEventAsync("nope", "orders", 1));
+        var error = await Assert.ThrowsAsync<DaprApiException>(() => Client.PublishEventAsync("nope", "orders", 1));
 
         Assert.Equal("ERR_PUBSUB_NOT_FOUND", error.ErrorCode);
         Assert.Equal(System.Net.HttpStatusCode.NotFound, error.StatusCode);

@@ -7,54 +7,39 @@ using Microsoft.Extensions.DependencyInjection;
 namespace AgentVerse.Dapr.Tests.Client;
 
 /// <summary>Secrets, metadata, health, tracing and registration against <see cref="RecordingSidecar"/>.</summary>
-public sealed class SidecarApiWireFormatTests : IAsyncLifetime
+public sealed class SidecarApiWireFormatTests : RecordingSidecarTests
 {
-    private RecordingSidecar sidecar = null!;
-    private DaprClient client = null!;
-
-    public async Task InitializeAsync()
-    {
-        sidecar = await RecordingSidecar.StartAsync();
-        client = sidecar.CreateClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        client.Dispose();
-        await sidecar.DisposeAsync();
-    }
-
     [Fact]
     public async Task Get_secret_reads_the_key_value_map_and_sends_metadata()
     {
-        sidecar.RepliesWith(200, """{"user":"admin","password":"p@ss"}""");
+        Sidecar.RepliesWith(200, """{"user":"admin","password":"p@ss"}""");
 
-        var secret = await client.GetSecretAsync("vault", "db", new Dictionary<string, string> { ["namespace"] = "prod" });
+        var secret = await Client.GetSecretAsync("vault", "db", new Dictionary<string, string> { ["namespace"] = "prod" });
 
         Assert.Equal(new Dictionary<string, string> { ["user"] = "admin", ["password"] = "p@ss" }, secret);
-        Assert.Equal("/v1.0/secrets/vault/db?metadata.namespace=prod", sidecar.SingleRequest.RawTarget);
+        Assert.Equal("/v1.0/secrets/vault/db?metadata.namespace=prod", Sidecar.SingleRequest.RawTarget);
     }
 
     [Fact]
     public async Task Get_bulk_secret_reads_nested_maps_and_204_is_empty()
     {
-        sidecar.RepliesWith(200, """{"db":{"password":"p"},"api":{"api":"k"}}""");
-        var all = await client.GetBulkSecretAsync("vault");
-        sidecar.RepliesWith(204);
-        var none = await client.GetBulkSecretAsync("vault");
+        Sidecar.RepliesWith(200, """{"db":{"password":"p"},"api":{"api":"k"}}""");
+        var all = await Client.GetBulkSecretAsync("vault");
+        Sidecar.RepliesWith(204);
+        var none = await Client.GetBulkSecretAsync("vault");
 
         Assert.Equal("p", all["db"]["password"]);
         Assert.Equal("k", all["api"]["api"]);
         Assert.Empty(none);
-        Assert.Equal("/v1.0/secrets/vault/bulk", sidecar.Requests[0].RawTarget);
+        Assert.Equal("/v1.0/secrets/vault/bulk", Sidecar.Requests[0].RawTarget);
     }
 
     [Fact]
     public async Task Secret_store_not_found_is_a_401_with_its_own_error_code()
     {
-        sidecar.RepliesWith(401, """{"errorCode":"ERR_SECRET_STORE_NOT_FOUND","message":"failed finding secret store with key nope"}""");
+        Sidecar.RepliesWith(401, """{"errorCode":"ERR_SECRET_STORE_NOT_FOUND","message":"failed finding secret store with key nope"}""");
 
-        var error = await Assert.ThrowsAsync<DaprApiException>(() => client.GetSecretAsync("nope", "db"));
+        var error = await Assert.ThrowsAsync<DaprApiException>(() => Client.GetSecretAsync("nope", "db"));
 
         Assert.Equal("ERR_SECRET_STORE_NOT_FOUND", error.ErrorCode);
     }
@@ -62,7 +47,7 @@ public sealed class SidecarApiWireFormatTests : IAsyncLifetime
     [Fact]
     public async Task Get_metadata_reads_the_typed_model()
     {
-        sidecar.RepliesWith(200, """
+        Sidecar.RepliesWith(200, """
             {"id":"app1","runtimeVersion":"1.16.0","enabledFeatures":["SchedulerReminders"],
              "actors":[{"type":"Agent","count":2}],
              "components":[{"name":"statestore","type":"state.in-memory","version":"v1","capabilities":["ETAG","TRANSACTIONAL","TTL","ACTOR"]}],
@@ -76,7 +61,7 @@ public sealed class SidecarApiWireFormatTests : IAsyncLifetime
              "workflows":{"connectedWorkers":1}}
             """);
 
-        var metadata = await client.GetMetadataAsync();
+        var metadata = await Client.GetMetadataAsync();
 
         Assert.Equal("app1", metadata.Id);
         Assert.Equal("1.16.0", metadata.RuntimeVersion);
@@ -101,9 +86,9 @@ public sealed class SidecarApiWireFormatTests : IAsyncLifetime
     [Fact]
     public async Task Set_metadata_puts_the_value_as_plain_text()
     {
-        await client.SetMetadataAsync("owner", "team agents");
+        await Client.SetMetadataAsync("owner", "team agents");
 
-        var request = sidecar.SingleRequest;
+        var request = Sidecar.SingleRequest;
         Assert.Equal("PUT", request.Method);
         Assert.Equal("/v1.0/metadata/owner", request.RawTarget);
         Assert.StartsWith("text/plain", request.Header("Content-Type"), StringComparison.Ordinal);
@@ -113,22 +98,22 @@ public sealed class SidecarApiWireFormatTests : IAsyncLifetime
     [Fact]
     public async Task Health_checks_read_the_status_of_healthz_and_outbound()
     {
-        sidecar.Reply = (request, context) =>
+        Sidecar.Reply = (request, context) =>
         {
             context.Response.StatusCode = request.Path == "/v1.0/healthz/outbound" ? 204 : 500;
             return Task.CompletedTask;
         };
 
-        Assert.True(await client.CheckOutboundHealthAsync());
-        Assert.False(await client.CheckHealthAsync());
-        Assert.Equal(["/v1.0/healthz/outbound", "/v1.0/healthz"], sidecar.Requests.Select(r => r.RawTarget));
+        Assert.True(await Client.CheckOutboundHealthAsync());
+        Assert.False(await Client.CheckHealthAsync());
+        Assert.Equal(["/v1.0/healthz/outbound", "/v1.0/healthz"], Sidecar.Requests.Select(r => r.RawTarget));
     }
 
     [Fact]
     public async Task Health_check_is_false_when_nothing_listens()
     {
-        var port = sidecar.Address.Port;
-        await sidecar.DisposeAsync();
+        var port = Sidecar.Address.Port;
+        await Sidecar.DisposeAsync();
         var unreachable = new DaprClientBuilder().UseHttpEndpoint($"http://127.0.0.1:{port}").Build();
 
         Assert.False(await unreachable.CheckOutboundHealthAsync());
@@ -139,9 +124,9 @@ public sealed class SidecarApiWireFormatTests : IAsyncLifetime
     [Fact]
     public async Task Health_check_is_false_when_the_sidecar_does_not_answer_in_time()
     {
-        sidecar.Reply = async (_, context) => await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
+        Sidecar.Reply = async (_, context) => await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
         using var http = new HttpClient { Timeout = TimeSpan.FromMilliseconds(200) };
-        using var slow = new DaprClient(http, new DaprClientOptions { HttpEndpoint = sidecar.Address });
+        using var slow = new DaprClient(http, new DaprClientOptions { HttpEndpoint = Sidecar.Address });
 
         Assert.False(await slow.CheckOutboundHealthAsync());
     }
@@ -150,34 +135,34 @@ public sealed class SidecarApiWireFormatTests : IAsyncLifetime
     public async Task Wait_for_sidecar_polls_outbound_health_until_it_is_ready()
     {
         var calls = 0;
-        sidecar.Reply = (_, context) =>
+        Sidecar.Reply = (_, context) =>
         {
             context.Response.StatusCode = Interlocked.Increment(ref calls) < 3 ? 500 : 204;
             return Task.CompletedTask;
         };
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
 
-        await client.WaitForSidecarAsync(timeout.Token);
+        await Client.WaitForSidecarAsync(timeout.Token);
 
         Assert.Equal(3, calls);
-        Assert.All(sidecar.Requests, r => Assert.Equal("/v1.0/healthz/outbound", r.RawTarget));
+        Assert.All(Sidecar.Requests, r => Assert.Equal("/v1.0/healthz/outbound", r.RawTarget));
     }
 
     [Fact]
     public async Task Wait_for_sidecar_gives_up_when_cancelled()
     {
-        sidecar.RepliesWith(500, """{"errorCode":"ERR_OUTBOUND_HEALTH_NOT_READY","message":"not ready"}""");
+        Sidecar.RepliesWith(500, """{"errorCode":"ERR_OUTBOUND_HEALTH_NOT_READY","message":"not ready"}""");
         using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.WaitForSidecarAsync(timeout.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Client.WaitForSidecarAsync(timeout.Token));
     }
 
     [Fact]
     public async Task Shutdown_posts_to_the_shutdown_api()
     {
-        await client.ShutdownSidecarAsync();
+        await Client.ShutdownSidecarAsync();
 
-        Assert.Equal(("POST", "/v1.0/shutdown"), (sidecar.SingleRequest.Method, sidecar.SingleRequest.RawTarget));
+        Assert.Equal(("POST", "/v1.0/shutdown"), (Sidecar.SingleRequest.Method, Sidecar.SingleRequest.RawTarget));
     }
 
     [Fact]
@@ -186,12 +171,12 @@ public sealed class SidecarApiWireFormatTests : IAsyncLifetime
         using var activity = new Activity("agent-run").SetIdFormat(ActivityIdFormat.W3C).Start();
         activity.TraceStateString = "agentverse=1";
 
-        await client.PublishEventAsync("pubsub", "orders", 1);
+        await Client.PublishEventAsync("pubsub", "orders", 1);
 
-        var traceparent = sidecar.SingleRequest.Header("traceparent");
+        var traceparent = Sidecar.SingleRequest.Header("traceparent");
         Assert.NotNull(traceparent);
         Assert.Equal(activity.TraceId.ToHexString(), traceparent.Split('-')[1]);
-        Assert.Equal("agentverse=1", sidecar.SingleRequest.Header("tracestate"));
+        Assert.Equal("agentverse=1", Sidecar.SingleRequest.Header("tracestate"));
     }
 
     [Fact]
@@ -200,7 +185,7 @@ public sealed class SidecarApiWireFormatTests : IAsyncLifetime
         var services = new ServiceCollection();
         services.AddDaprClient(o =>
         {
-            o.HttpEndpoint = sidecar.Address;
+            o.HttpEndpoint = Sidecar.Address;
             o.ApiToken = "from-options";
         });
         await using var provider = services.BuildServiceProvider();
@@ -209,16 +194,16 @@ public sealed class SidecarApiWireFormatTests : IAsyncLifetime
         await dapr.SaveStateAsync("statestore", "k", 1);
 
         Assert.Same(dapr, provider.GetRequiredService<DaprClient>());
-        Assert.Equal("from-options", sidecar.SingleRequest.Header("dapr-api-token"));
+        Assert.Equal("from-options", Sidecar.SingleRequest.Header("dapr-api-token"));
     }
 
     [Fact]
     public async Task An_http_client_base_address_is_used_when_no_options_are_given()
     {
-        using var http = new HttpClient { BaseAddress = sidecar.Address };
+        using var http = new HttpClient { BaseAddress = Sidecar.Address };
         var fromHttpClient = new DaprClient(http);
 
         Assert.True(await fromHttpClient.CheckOutboundHealthAsync());
-        Assert.Equal("/v1.0/healthz/outbound", sidecar.SingleRequest.RawTarget);
+        Assert.Equal("/v1.0/healthz/outbound", Sidecar.SingleRequest.RawTarget);
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using AgentVerse.Dapr.Workflow;
 using AgentVerse.Runtime;
+using AgentVerse.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -22,22 +23,7 @@ public sealed class WorkflowAppFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _directory = Path.Combine(Path.GetTempPath(), "agentverse-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_directory);
-        await File.WriteAllTextAsync(Path.Combine(_directory, "actorstore.yaml"), $"""
-            apiVersion: dapr.io/v1alpha1
-            kind: Component
-            metadata:
-              name: wfstate
-            spec:
-              type: state.sqlite
-              version: v1
-              metadata:
-              - name: connectionString
-                value: "{Path.Combine(_directory, "workflows.db")}"
-              - name: actorStateStore
-                value: "true"
-            """);
+        _directory = await ResourcesDirectory.CreateAsync(ComponentYaml.SqliteActorStore);
         _runtime = await LocalRuntime.StartAsync(
             [new SidecarOptions { AppId = "wf-e2e", ResourcesPaths = [_directory] }], NullLoggerFactory.Instance, CancellationToken.None);
 
@@ -70,14 +56,7 @@ public sealed class WorkflowAppFixture : IAsyncLifetime
         await _host.StopAsync();
         _host.Dispose();
         await _runtime.DisposeAsync();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort: a temp dir.
-        }
+        TempDirectory.Delete(_directory);
     }
 }
 

@@ -1,5 +1,6 @@
 using AgentVerse.Dapr.Workflow;
 using AgentVerse.Runtime;
+using AgentVerse.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,41 +14,19 @@ public sealed class WorkflowWorkerRestartTests
     [Fact]
     public async Task A_waiting_workflow_completes_after_the_worker_is_replaced()
     {
-        var directory = Path.Combine(Path.GetTempPath(), "agentverse-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(directory);
+        var directory = await ResourcesDirectory.CreateAsync(ComponentYaml.SqliteActorStore);
         try
         {
             await ReplaceWorkerMidWorkflowAsync(directory);
         }
         finally
         {
-            try
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Best effort: a temp dir.
-            }
+            TempDirectory.Delete(directory);
         }
     }
 
     private static async Task ReplaceWorkerMidWorkflowAsync(string directory)
     {
-        await File.WriteAllTextAsync(Path.Combine(directory, "actorstore.yaml"), $"""
-            apiVersion: dapr.io/v1alpha1
-            kind: Component
-            metadata:
-              name: wfstate
-            spec:
-              type: state.sqlite
-              version: v1
-              metadata:
-              - name: connectionString
-                value: "{Path.Combine(directory, "workflows.db")}"
-              - name: actorStateStore
-                value: "true"
-            """);
         await using var runtime = await LocalRuntime.StartAsync(
             [new SidecarOptions { AppId = "wf-restart", ResourcesPaths = [directory] }], NullLoggerFactory.Instance, CancellationToken.None);
         var endpoint = new Uri($"http://127.0.0.1:{runtime["wf-restart"].GrpcPort}");

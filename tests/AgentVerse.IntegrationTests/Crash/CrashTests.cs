@@ -1,8 +1,7 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using AgentVerse.IntegrationTests.Launcher;
 using AgentVerse.Runtime;
+using AgentVerse.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
 
@@ -84,8 +83,8 @@ public sealed class CrashTests : IDisposable
     [Fact]
     public async Task A_workflow_survives_the_runtime_being_killed_mid_run()
     {
-        var httpPort = FreePort();
-        var grpcPort = FreePort();
+        var httpPort = TcpPorts.Free();
+        var grpcPort = TcpPorts.Free();
         var env = string.Join('\n', AppSettings().Select(s => $"      {s.Key}: \"{s.Value}\""));
         var runFile = _dir.Write("dapr.yaml", $"""
             version: 1
@@ -149,13 +148,6 @@ public sealed class CrashTests : IDisposable
         Assert.True(lastBeforeKill < Steps, $"the workflow was done before the kill\n{log}");
         Assert.True(firstAfterRestart == lastBeforeKill || firstAfterRestart == lastBeforeKill + 1,
             $"killed during step {lastBeforeKill}, resumed at step {firstAfterRestart}\n{log}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
+using AgentVerse.Testing;
 
 namespace AgentVerse.IntegrationTests.Launcher;
 
@@ -19,23 +20,7 @@ public sealed class LauncherTests : IDisposable
         _dir.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private void InMemoryComponents() => _dir.Write("components/statestore.yaml", """
-        apiVersion: dapr.io/v1alpha1
-        kind: Component
-        metadata:
-          name: statestore
-        spec:
-          type: state.in-memory
-          version: v1
-          metadata: []
-        """);
+    private void InMemoryComponents() => _dir.Write("components/statestore.yaml", ComponentYaml.InMemoryState);
 
     [Theory]
     [InlineData("127.0.0.1")]
@@ -127,7 +112,7 @@ public sealed class LauncherTests : IDisposable
     public async Task A_node_app_gets_the_dapr_environment_reaches_its_sidecar_and_stops_gracefully()
     {
         InMemoryComponents();
-        var appPort = FreePort();
+        var appPort = TcpPorts.Free();
         _dir.Write("dapr.yaml", $$"""
             version: 1
             common:
@@ -209,8 +194,8 @@ public sealed class LauncherTests : IDisposable
     public async Task A_dapr_api_token_in_the_run_file_protects_the_sidecar_and_reaches_the_app()
     {
         InMemoryComponents();
-        var appPort = FreePort();
-        var httpPort = FreePort();
+        var appPort = TcpPorts.Free();
+        var httpPort = TcpPorts.Free();
         _dir.Write("dapr.yaml", $$"""
             version: 1
             apps:
@@ -243,7 +228,7 @@ public sealed class LauncherTests : IDisposable
     public async Task A_sidecar_shutdown_call_ends_the_run_cleanly()
     {
         InMemoryComponents();
-        var httpPort = FreePort();
+        var httpPort = TcpPorts.Free();
         _dir.Dir("orders");
         _dir.Write("dapr.yaml", $"version: 1\napps:\n  - appID: orders\n    appDirPath: orders\n    daprHTTPPort: {httpPort}\n");
         await using var cli = CliProcess.Start(_dir.Path, "run", "-f", _dir.Path);
@@ -260,7 +245,7 @@ public sealed class LauncherTests : IDisposable
     [Fact]
     public async Task State_in_the_local_sqlite_store_survives_a_killed_launcher()
     {
-        var httpPort = FreePort();
+        var httpPort = TcpPorts.Free();
         _dir.Dir("store");
         _dir.Write("components/statestore.yaml", """
             apiVersion: dapr.io/v1alpha1

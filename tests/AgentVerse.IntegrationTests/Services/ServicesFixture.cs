@@ -1,3 +1,5 @@
+using AgentVerse.Testing;
+
 namespace AgentVerse.IntegrationTests.Services;
 
 /// <summary>

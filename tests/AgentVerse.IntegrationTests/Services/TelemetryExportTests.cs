@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using AgentVerse.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using AgentVerse.Runtime.Tests.Sidecar;
+using AgentVerse.Testing;
 using Microsoft.AspNetCore.Http;
 
 namespace AgentVerse.Runtime.Tests.Actors;
@@ -11,21 +12,6 @@ namespace AgentVerse.Runtime.Tests.Actors;
 public sealed class ActorRemindersTests
 {
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
-    private static string SqliteActorStore(string file) => $"""
-        apiVersion: dapr.io/v1alpha1
-        kind: Component
-        metadata:
-          name: actorstore
-        spec:
-          type: state.sqlite
-          version: v1
-          metadata:
-          - name: connectionString
-            value: "{file}"
-          - name: actorStateStore
-            value: "true"
-        """;
 
     [Fact]
     public async Task A_reminder_fires_with_its_data_and_stops_after_its_repetitions()
@@ -36,7 +22,7 @@ public sealed class ActorRemindersTests
             fired.Enqueue((call.Method, call.Body));
             return Task.FromResult(Results.Ok());
         });
-        await using var run = await RuntimeRun.StartAsync([ActorRuntimeTests.ActorStore], new AppSpec("host", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryActorStore], new AppSpec("host", app.Port));
         var client = run.Client("host");
 
         using var create = await client.PostAsync("v1.0/actors/Alarm/a1/reminders/wake", Json("""{"dueTime":"0h0m0s100ms","period":"R3/PT0.2S","data":{"note":"up"}}"""));
@@ -70,7 +56,7 @@ public sealed class ActorRemindersTests
             call.Context.Response.Headers["X-DaprReminderCancel"] = "true";
             return Task.FromResult(Results.Ok());
         });
-        await using var run = await RuntimeRun.StartAsync([ActorRuntimeTests.ActorStore], new AppSpec("host", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryActorStore], new AppSpec("host", app.Port));
         var client = run.Client("host");
 
         await client.PostAsync("v1.0/actors/Alarm/a1/reminders/loop", Json("""{"dueTime":"100ms","period":"100ms"}"""));
@@ -91,7 +77,7 @@ public sealed class ActorRemindersTests
             fired.Enqueue(DateTime.UtcNow);
             return Task.FromResult(Results.Ok());
         });
-        await using var run = await RuntimeRun.StartAsync([ActorRuntimeTests.ActorStore], new AppSpec("host", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryActorStore], new AppSpec("host", app.Port));
 
         using var create = await run.Client("host").PostAsync("v1.0/actors/Alarm/a1/reminders/brief", Json("""{"dueTime":"0s","period":"200ms","ttl":"PT0.5S"}"""));
         Assert.Equal(HttpStatusCode.NoContent, create.StatusCode);
@@ -104,7 +90,7 @@ public sealed class ActorRemindersTests
     public async Task Reminder_requests_are_validated_and_only_accepted_by_a_hosting_sidecar()
     {
         await using var app = await ActorApp.StartAsync(ActorApp.Config("Alarm"), (_, _) => Task.FromResult(Results.Ok()));
-        await using var run = await RuntimeRun.StartAsync([ActorRuntimeTests.ActorStore], new AppSpec("host", app.Port), new AppSpec("client"));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryActorStore], new AppSpec("host", app.Port), new AppSpec("client"));
 
         using var badPeriod = await run.Client("host").PostAsync("v1.0/actors/Alarm/a1/reminders/r", Json("""{"period":"every day"}"""));
         Assert.Equal(HttpStatusCode.BadRequest, badPeriod.StatusCode);
@@ -117,8 +103,7 @@ public sealed class ActorRemindersTests
     [Fact]
     public async Task A_reminder_fires_after_the_runtime_is_restarted_over_the_same_sqlite_store()
     {
-        var directory = RuntimeRun.TempDirectory();
-        await File.WriteAllTextAsync(Path.Combine(directory, "actorstore.yaml"), SqliteActorStore(Path.Combine(directory, "actors.db")));
+        var directory = await ResourcesDirectory.CreateAsync(ComponentYaml.SqliteActorStore);
         var fired = new ConcurrentQueue<string>();
         await using var app = await ActorApp.StartAsync(ActorApp.Config("Alarm"), (_, call) =>
         {
@@ -127,7 +112,7 @@ public sealed class ActorRemindersTests
         });
         SidecarOptions[] sidecars = [new SidecarOptions { AppId = "host", AppPort = app.Port, ResourcesPaths = [directory] }];
 
-        await using (var first = await LocalRuntime.StartAsync(sidecars, RuntimeRun.LoggerFactory(), CancellationToken.None))
+        await using (var first = await LocalRuntime.StartAsync(sidecars, TestLogging.LoggerFactory(), CancellationToken.None))
         {
             await first["host"].AppReady.WaitAsync(TimeSpan.FromSeconds(10));
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{first["host"].HttpPort}/") };
@@ -137,7 +122,7 @@ public sealed class ActorRemindersTests
         }
         Assert.Empty(fired);
 
-        await using var second = await LocalRuntime.StartAsync(sidecars, RuntimeRun.LoggerFactory(), CancellationToken.None);
+        await using var second = await LocalRuntime.StartAsync(sidecars, TestLogging.LoggerFactory(), CancellationToken.None);
         await second["host"].AppReady.WaitAsync(TimeSpan.FromSeconds(10));
         await TestApp.EventuallyAsync(() => !fired.IsEmpty, 10, "the persisted reminder fires after the restart");
         Assert.StartsWith("persisted:{\"data\":\"survived\",\"dueTime\":\"", fired.Single(), StringComparison.Ordinal);
@@ -152,7 +137,7 @@ public sealed class ActorRemindersTests
             fired.Enqueue(call.Method + " " + call.Body);
             return Task.FromResult(Results.Ok());
         });
-        await using var run = await RuntimeRun.StartAsync([ActorRuntimeTests.ActorStore], new AppSpec("host", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryActorStore], new AppSpec("host", app.Port));
         var client = run.Client("host");
 
         using var create = await client.PostAsync("v1.0/actors/Ticker/t1/timers/tick", Json("""{"dueTime":"0s","period":"100ms","callback":"OnTick","data":{"n":1}}"""));

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using AgentVerse.Runtime.Tests.Sidecar;
+using AgentVerse.Testing;
 using Microsoft.AspNetCore.Http;
 
 namespace AgentVerse.Runtime.Tests.Actors;
@@ -9,19 +10,6 @@ namespace AgentVerse.Runtime.Tests.Actors;
 /// <summary>The actor runtime against raw-HTTP actor hosts: turns, state, errors, placement, reentrancy, idleness, metadata.</summary>
 public sealed class ActorRuntimeTests
 {
-    public const string ActorStore = """
-        apiVersion: dapr.io/v1alpha1
-        kind: Component
-        metadata:
-          name: actorstore
-        spec:
-          type: state.in-memory
-          version: v1
-          metadata:
-          - name: actorStateStore
-            value: "true"
-        """;
-
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
     [Fact]
@@ -48,7 +36,7 @@ public sealed class ActorRuntimeTests
             }
             return Results.Ok();
         });
-        await using var run = await RuntimeRun.StartAsync([ActorStore], new AppSpec("host", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryActorStore], new AppSpec("host", app.Port));
         var client = run.Client("host");
 
         var sameActor = Enumerable.Range(0, 100).Select(i => client.PostAsync("v1.0/actors/Counter/one/method/add", Json($"{i}")));
@@ -70,7 +58,7 @@ public sealed class ActorRuntimeTests
     {
         await using var app = await ActorApp.StartAsync(ActorApp.Config("Echo"), (_, call) =>
             Task.FromResult(Results.Text($"{call.Context.Request.Method}:{call.Body}:{call.Context.Request.Headers["x-custom"]}", "text/plain")));
-        await using var run = await RuntimeRun.StartAsync([ActorStore], new AppSpec("host", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryActorStore], new AppSpec("host", app.Port));
 
         using var request = new HttpRequestMessage(HttpMethod.Post, "v1.0/actors/Echo/e1/method/say") { Content = Json("\"hi\"") };
         request.Headers.Add("x-custom", "yes");
@@ -87,7 +75,7 @@ public sealed class ActorRuntimeTests
     {
         await using var app = await ActorApp.StartAsync(ActorApp.Config("Picky"), (_, call) =>
             Task.FromResult(call.Method == "missing" ? Results.NotFound("no such method") : Results.NoContent()));
-        await using var run = await RuntimeRun.StartAsync([ActorStore], new AppSpec("host", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryActorStore], new AppSpec("host", app.Port));
 
         using var notFound = await run.Client("host").PutAsync("v1.0/actors/Picky/p/method/missing", Json("{}"));
         Assert.Equal(HttpStatusCode.InternalServerError, notFound.StatusCode);
@@ -104,7 +92,7 @@ public sealed class ActorRuntimeTests
     [Fact]
     public async Task Calling_a_type_no_app_hosts_fails_with_did_not_find_address()
     {
-        await using var run = await RuntimeRun.StartAsync([ActorStore], new AppSpec("lonely"));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryActorStore], new AppSpec("lonely"));
         using var response = await run.Client("lonely").PostAsync("v1.0/actors/Nobody/x/method/m", Json("{}"));
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
         using var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
@@ -116,7 +104,7 @@ public sealed class ActorRuntimeTests
     public async Task An_app_without_dapr_config_hosts_no_actors_and_metadata_says_so()
     {
         await using var plain = await TestApp.StartAsync((_, _) => { });
-        await using var run = await RuntimeRun.StartAsync([ActorStore], new AppSpec("plain", plain.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryActorStore], new AppSpec("plain", plain.Port));
         using var metadata = JsonDocument.Parse(await run.Client("plain").GetStringAsync("v1.0/metadata"));
         Assert.Empty(metadata.RootElement.GetProperty("actors").EnumerateArray());
         Assert.False(metadata.RootElement.GetProperty("actorRuntime").GetProperty("hostReady").GetBoolean());
@@ -126,7 +114,7 @@ public sealed class ActorRuntimeTests
     public async Task Actor_state_is_saved_in_a_transaction_under_the_host_app_key_and_read_back()
     {
         await using var app = await ActorApp.StartAsync(ActorApp.Config("Cart"), (_, _) => Task.FromResult(Results.Ok()));
-        await using var run = await RuntimeRun.StartAsync([ActorStore], new AppSpec("shop", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryActorStore], new AppSpec("shop", app.Port));
         var client = run.Client("shop");
 
         using var save = await client.PostAsync("v1.0/actors/Cart/c1/state", Json("""
@@ -154,13 +142,13 @@ public sealed class ActorRuntimeTests
     public async Task Actor_state_needs_the_hosting_sidecar_and_an_actor_state_store()
     {
         await using var app = await ActorApp.StartAsync(ActorApp.Config("Cart"), (_, _) => Task.FromResult(Results.Ok()));
-        await using (var run = await RuntimeRun.StartAsync([ActorStore], new AppSpec("shop", app.Port), new AppSpec("other")))
+        await using (var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryActorStore], new AppSpec("shop", app.Port), new AppSpec("other")))
         {
             using var elsewhere = await run.Client("other").GetAsync("v1.0/actors/Cart/c1/state/items");
             Assert.Equal(HttpStatusCode.InternalServerError, elsewhere.StatusCode); // "other" hosts no actors at all
             Assert.Contains("ERR_ACTOR_RUNTIME_NOT_FOUND", await elsewhere.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
-        await using (var run = await RuntimeRun.StartAsync([RuntimeRun.InMemoryState], new AppSpec("shop", app.Port)))
+        await using (var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryState], new AppSpec("shop", app.Port)))
         {
             using var noActorStore = await run.Client("shop").GetAsync("v1.0/actors/Cart/c1/state/items");
             Assert.Equal(HttpStatusCode.InternalServerError, noActorStore.StatusCode);
@@ -178,7 +166,7 @@ public sealed class ActorRuntimeTests
             using var reply = await self.Sidecar!.PutAsync($"v1.0/actors/Pong/{call.Id}/method/hit", Json(call.Body));
             return Results.Text("ping -> " + await reply.Content.ReadAsStringAsync(), "text/plain");
         });
-        await using var run = await RuntimeRun.StartAsync([ActorStore], new AppSpec("pinger", ping.Port), new AppSpec("ponger", pong.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryActorStore], new AppSpec("pinger", ping.Port), new AppSpec("ponger", pong.Port));
         ping.Sidecar = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{run.Runtime["pinger"].HttpPort}/") };
 
         var reply = await run.Client("ponger").PostAsync("v1.0/actors/Ping/7/method/go", Json("\"ball\""));
@@ -191,7 +179,7 @@ public sealed class ActorRuntimeTests
     {
         await using var first = await ActorApp.StartAsync(ActorApp.Config("Shared"), (_, _) => Task.FromResult(Results.Text("first")));
         await using var second = await ActorApp.StartAsync(ActorApp.Config("Shared"), (_, _) => Task.FromResult(Results.Text("second")));
-        await using var run = await RuntimeRun.StartAsync([ActorStore], new AppSpec("first", first.Port), new AppSpec("second", second.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryActorStore], new AppSpec("first", first.Port), new AppSpec("second", second.Port));
 
         var owners = new Dictionary<string, string>();
         for (var i = 0; i < 40; i++)
@@ -231,7 +219,7 @@ public sealed class ActorRuntimeTests
             }
             return Results.Text("inner " + call.Context.Request.Headers["Dapr-Reentrancy-Id"]);
         });
-        await using var run = await RuntimeRun.StartAsync([ActorStore], new AppSpec("host", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryActorStore], new AppSpec("host", app.Port));
         app.Sidecar = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{run.Runtime["host"].HttpPort}/") };
         ((AgentVerse.Runtime.Sidecar.Sidecar)run.Runtime["host"]).Actors!.TurnTimeout = TimeSpan.FromSeconds(1);
 
@@ -276,7 +264,7 @@ public sealed class ActorRuntimeTests
                     return Results.Text("inner with chain " + (chain.Length > 0));
             }
         });
-        await using var run = await RuntimeRun.StartAsync([ActorStore], new AppSpec("host", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryActorStore], new AppSpec("host", app.Port));
         app.Sidecar = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{run.Runtime["host"].HttpPort}/") };
         ((AgentVerse.Runtime.Sidecar.Sidecar)run.Runtime["host"]).Actors!.TurnTimeout = TimeSpan.FromSeconds(5);
 
@@ -292,7 +280,7 @@ public sealed class ActorRuntimeTests
     {
         var config = ActorApp.Config("Sleepy", "\"actorIdleTimeout\":\"1s\",\"actorScanInterval\":\"200ms\"");
         await using var app = await ActorApp.StartAsync(config, (_, _) => Task.FromResult(Results.Ok()));
-        await using var run = await RuntimeRun.StartAsync([ActorStore], new AppSpec("host", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryActorStore], new AppSpec("host", app.Port));
 
         Assert.Equal(HttpStatusCode.OK, (await run.Client("host").PutAsync("v1.0/actors/Sleepy/s1/method/poke", Json("{}"))).StatusCode);
         using (var metadata = JsonDocument.Parse(await run.Client("host").GetStringAsync("v1.0/metadata")))
@@ -314,7 +302,7 @@ public sealed class ActorRuntimeTests
     public async Task Stopping_the_runtime_deactivates_the_active_actors()
     {
         await using var app = await ActorApp.StartAsync(ActorApp.Config("Busy"), (_, _) => Task.FromResult(Results.Ok()));
-        await using (var run = await RuntimeRun.StartAsync([ActorStore], new AppSpec("host", app.Port)))
+        await using (var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryActorStore], new AppSpec("host", app.Port)))
         {
             await run.Client("host").PutAsync("v1.0/actors/Busy/b1/method/work", Json("{}"));
             await run.Client("host").PutAsync("v1.0/actors/Busy/b2/method/work", Json("{}"));

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using AgentVerse.Testing;
 using Npgsql;
 
 namespace AgentVerse.Runtime.Tests.Postgres;
@@ -75,7 +74,7 @@ public sealed class PostgresCluster : IAsyncLifetime
         // Another process may grab the port between probing and binding: retry with a new one.
         for (var attempt = 1; ; attempt++)
         {
-            Port = FreePort();
+            Port = TcpPorts.Free();
             var options = $"-p {Port} -k {socketDirectory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
                 + "-c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB";
             try
@@ -179,13 +178,6 @@ public sealed class PostgresCluster : IAsyncLifetime
     {
         var (exit, _) = await TryRunAsync("id", ["-u", Superuser], asPostgres: false);
         if (exit != 0) await RunAsync("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", Superuser], asPostgres: false);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private string ReadLog()

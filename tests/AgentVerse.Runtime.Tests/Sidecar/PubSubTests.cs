@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using AgentVerse.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -35,7 +36,7 @@ public sealed class PubSubTests
     public async Task Published_json_arrives_as_a_cloudevent_with_daprd_fields_and_trace_context()
     {
         await using var app = await SubscriberAsync("""[{"pubsubname":"pubsub","topic":"orders","route":"/orders"}]""");
-        await using var run = await RuntimeRun.StartAsync([RuntimeRun.InMemoryPubSub], new AppSpec("publisher"), new AppSpec("subscriber", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryPubSub], new AppSpec("publisher"), new AppSpec("subscriber", app.Port));
 
         using var publish = new HttpRequestMessage(HttpMethod.Post, "v1.0/publish/pubsub/orders") { Content = Json("""{"orderId":42}""") };
         publish.Headers.Add("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
@@ -67,7 +68,7 @@ public sealed class PubSubTests
     public async Task Data_encoding_follows_the_content_type()
     {
         await using var app = await SubscriberAsync("""[{"pubsubname":"pubsub","topic":"t","route":"/t"}]""");
-        await using var run = await RuntimeRun.StartAsync([RuntimeRun.InMemoryPubSub], new AppSpec("sub", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryPubSub], new AppSpec("sub", app.Port));
         var client = run.Client("sub");
 
         using var noType = new ByteArrayContent("plain words"u8.ToArray());
@@ -96,7 +97,7 @@ public sealed class PubSubTests
             [{"pubsubname":"pubsub","topic":"inventory",
               "routes":{"rules":[{"match":"event.type == \"widget\"","path":"/widgets"},{"match":"event.data.size > 10 && event.type != \"widget\"","path":"/big"}],"default":"/other"}}]
             """);
-        await using var run = await RuntimeRun.StartAsync([RuntimeRun.InMemoryPubSub], new AppSpec("app", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryPubSub], new AppSpec("app", app.Port));
         var client = run.Client("app");
         foreach (var (type, size) in new[] { ("widget", 1), ("gadget", 50), ("gadget", 2) })
         {
@@ -127,7 +128,7 @@ public sealed class PubSubTests
             scopes:
             - app
             """;
-        await using var run = await RuntimeRun.StartAsync([RuntimeRun.InMemoryPubSub, subscription], new AppSpec("app", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryPubSub, subscription], new AppSpec("app", app.Port));
         (await run.Client("app").PostAsync("v1.0/publish/pubsub/declared", Json("{}"))).Dispose();
         await TestApp.EventuallyAsync(() => app.To("/declared").Any());
     }
@@ -143,7 +144,7 @@ public sealed class PubSubTests
                 2 => Results.StatusCode(503),
                 _ => Results.Json(new { status = "SUCCESS" }),
             }, counts);
-        await using var run = await RuntimeRun.StartAsync([RuntimeRun.InMemoryPubSub, RetryPolicy("pubsub", "3", "50ms")], new AppSpec("app", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryPubSub, RetryPolicy("pubsub", "3", "50ms")], new AppSpec("app", app.Port));
         (await run.Client("app").PostAsync("v1.0/publish/pubsub/flaky", Json("{}"))).Dispose();
 
         await TestApp.EventuallyAsync(() => counts.GetValueOrDefault("/flaky") >= 3);
@@ -167,7 +168,7 @@ public sealed class PubSubTests
                 return Results.Ok();
             });
         });
-        await using var run = await RuntimeRun.StartAsync([RuntimeRun.InMemoryPubSub, RetryPolicy("pubsub", "3", "50ms", timeout: "300ms")], new AppSpec("app", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryPubSub, RetryPolicy("pubsub", "3", "50ms", timeout: "300ms")], new AppSpec("app", app.Port));
         (await run.Client("app").PostAsync("v1.0/publish/pubsub/slow", Json("{}"))).Dispose();
         await TestApp.EventuallyAsync(() => counts.GetValueOrDefault("/slow") >= 2, seconds: 5);
     }
@@ -178,7 +179,7 @@ public sealed class PubSubTests
         var counts = new ConcurrentDictionary<string, int>();
         await using var app = await SubscriberAsync("""[{"pubsubname":"pubsub","topic":"t","route":"/t"}]""",
             (_, attempt) => attempt < 3 ? Results.StatusCode(500) : Results.Ok(), counts);
-        await using var run = await RuntimeRun.StartAsync([RuntimeRun.InMemoryPubSub], new AppSpec("app", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryPubSub], new AppSpec("app", app.Port));
         (await run.Client("app").PostAsync("v1.0/publish/pubsub/t", Json("{}"))).Dispose();
         await TestApp.EventuallyAsync(() => counts.GetValueOrDefault("/t") == 3);
     }
@@ -201,7 +202,7 @@ public sealed class PubSubTests
                 "/missing" => Results.NotFound(),
                 _ => Results.Ok(),
             }, counts);
-        await using var run = await RuntimeRun.StartAsync([RuntimeRun.InMemoryPubSub, RetryPolicy("pubsub", "2", "20ms")], new AppSpec("app", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryPubSub, RetryPolicy("pubsub", "2", "20ms")], new AppSpec("app", app.Port));
         var client = run.Client("app");
         foreach (var topic in new[] { "drops", "fails", "missing", "unrouted" })
         {
@@ -222,7 +223,7 @@ public sealed class PubSubTests
     public async Task Messages_reach_a_single_subscriber_in_publish_order()
     {
         await using var app = await SubscriberAsync("""[{"pubsubname":"pubsub","topic":"seq","route":"/seq"}]""");
-        await using var run = await RuntimeRun.StartAsync([RuntimeRun.InMemoryPubSub], new AppSpec("app", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryPubSub], new AppSpec("app", app.Port));
         const int count = 200;
         for (var i = 0; i < count; i++)
         {
@@ -236,7 +237,7 @@ public sealed class PubSubTests
     public async Task Raw_payload_is_published_unwrapped_and_delivered_in_data_base64()
     {
         await using var app = await SubscriberAsync("""[{"pubsubname":"pubsub","topic":"raw","route":"/raw","metadata":{"rawPayload":"true"}}]""");
-        await using var run = await RuntimeRun.StartAsync([RuntimeRun.InMemoryPubSub], new AppSpec("app", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryPubSub], new AppSpec("app", app.Port));
         (await run.Client("app").PostAsync("v1.0/publish/pubsub/raw?metadata.rawPayload=true", Json("""{"plain":true}"""))).Dispose();
         await TestApp.EventuallyAsync(() => app.To("/raw").Any());
         var ce = Event(app.To("/raw").Single());
@@ -247,7 +248,7 @@ public sealed class PubSubTests
     [Fact]
     public async Task Publish_errors_use_daprd_codes()
     {
-        await using var run = await RuntimeRun.StartAsync([RuntimeRun.InMemoryPubSub], new AppSpec("app"));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryPubSub], new AppSpec("app"));
         using var unknown = await run.Client("app").PostAsync("v1.0/publish/nope/topic", Json("{}"));
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Contains("ERR_PUBSUB_NOT_FOUND", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);

@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
+using AgentVerse.Testing;
 
 namespace AgentVerse.Runtime.Tests.Sidecar;
 
@@ -21,44 +20,10 @@ public sealed class RuntimeRun : IAsyncDisposable
     public LocalRuntime Runtime { get; }
     public string Directory { get; }
 
-    public const string InMemoryState = """
-        apiVersion: dapr.io/v1alpha1
-        kind: Component
-        metadata:
-          name: statestore
-        spec:
-          type: state.in-memory
-          version: v1
-          metadata: []
-        """;
-
-    public const string InMemoryPubSub = """
-        apiVersion: dapr.io/v1alpha1
-        kind: Component
-        metadata:
-          name: pubsub
-        spec:
-          type: pubsub.in-memory
-          version: v1
-          metadata: []
-        """;
-
-    public static string TempDirectory()
-    {
-        var directory = Path.Combine(Path.GetTempPath(), "agentverse-tests", Guid.NewGuid().ToString("N"));
-        System.IO.Directory.CreateDirectory(directory);
-        return directory;
-    }
-
     /// <summary>Starts sidecars for <paramref name="apps"/> over a new resources dir holding <paramref name="resources"/> (one YAML file each).</summary>
     public static async Task<RuntimeRun> StartAsync(IEnumerable<string> resources, params AppSpec[] apps)
     {
-        var directory = TempDirectory();
-        var i = 0;
-        foreach (var yaml in resources)
-        {
-            await File.WriteAllTextAsync(Path.Combine(directory, $"resource{i++}.yaml"), yaml);
-        }
+        var directory = await ResourcesDirectory.CreateAsync(resources);
         var options = apps.Select(a => new SidecarOptions
         {
             AppId = a.AppId,
@@ -67,17 +32,12 @@ public sealed class RuntimeRun : IAsyncDisposable
             ApiToken = a.ApiToken,
             AppApiToken = a.AppApiToken,
         }).ToList();
-        var runtime = await LocalRuntime.StartAsync(options, LoggerFactory(), CancellationToken.None);
+        var runtime = await LocalRuntime.StartAsync(options, TestLogging.LoggerFactory(), CancellationToken.None);
         var run = new RuntimeRun(runtime, directory);
         using var ready = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         await Task.WhenAll(runtime.Sidecars.Select(s => s.AppReady.WaitAsync(ready.Token)));
         return run;
     }
-
-    public static ILoggerFactory LoggerFactory() =>
-        Environment.GetEnvironmentVariable("AGENTVERSE_TEST_LOGS") == "1"
-            ? Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Debug))
-            : NullLoggerFactory.Instance;
 
     /// <summary>An HttpClient aimed at the app's sidecar HTTP API.</summary>
     public HttpClient Client(string appId, string? apiToken = null)
@@ -102,14 +62,7 @@ public sealed class RuntimeRun : IAsyncDisposable
             client.Dispose();
         }
         await Runtime.DisposeAsync();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A store may still hold a file briefly on some file systems; the temp dir is disposable anyway.
-        }
+        TempDirectory.Delete(Directory);
     }
 }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using AgentVerse.Runtime.Components;
+using AgentVerse.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -33,7 +34,7 @@ public sealed class SidecarApiTests
     [Fact]
     public async Task Secrets_are_read_one_by_one_and_in_bulk()
     {
-        await using var run = await RuntimeRun.StartAsync([await SecretStoreYamlAsync(RuntimeRun.TempDirectory())], new AppSpec("app"));
+        await using var run = await RuntimeRun.StartAsync([await SecretStoreYamlAsync(TempDirectory.Create())], new AppSpec("app"));
         var client = run.Client("app");
 
         using var one = JsonDocument.Parse(await client.GetStringAsync("v1.0/secrets/localsecrets/db:password"));
@@ -56,7 +57,7 @@ public sealed class SidecarApiTests
     {
         await using var app = await TestApp.StartAsync((web, _) =>
             web.MapGet("/dapr/subscribe", () => Results.Text("""[{"pubsubname":"pubsub","topic":"orders","route":"/orders","deadLetterTopic":"dead"}]""", "application/json")));
-        await using var run = await RuntimeRun.StartAsync([RuntimeRun.InMemoryState, RuntimeRun.InMemoryPubSub], new AppSpec("app", app.Port));
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryState, ComponentYaml.InMemoryPubSub], new AppSpec("app", app.Port));
         var client = run.Client("app");
         using var put = await client.PutAsync("v1.0/metadata/owner", new StringContent("team-a"));
         Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
@@ -78,10 +79,10 @@ public sealed class SidecarApiTests
     [Fact]
     public async Task Healthz_waits_for_the_app_while_outbound_is_ready_at_once()
     {
-        var port = FreePort();
-        var directory = RuntimeRun.TempDirectory();
+        var port = TcpPorts.Free();
+        var directory = TempDirectory.Create();
         await using var runtime = await LocalRuntime.StartAsync(
-            [new SidecarOptions { AppId = "late", AppPort = port, ResourcesPaths = [directory] }], RuntimeRun.LoggerFactory(), CancellationToken.None);
+            [new SidecarOptions { AppId = "late", AppPort = port, ResourcesPaths = [directory] }], TestLogging.LoggerFactory(), CancellationToken.None);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{runtime["late"].HttpPort}/") };
 
         Assert.Equal(HttpStatusCode.NoContent, (await client.GetAsync("v1.0/healthz/outbound")).StatusCode);
@@ -102,7 +103,7 @@ public sealed class SidecarApiTests
     public async Task A_bad_api_token_gets_a_plain_401_and_health_stays_open()
     {
         await using var callee = await TestApp.StartAsync((web, _) => web.MapGet("/hello", () => "hi"));
-        await using var run = await RuntimeRun.StartAsync([RuntimeRun.InMemoryState],
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.InMemoryState],
             new AppSpec("caller", ApiToken: "caller-token"), new AppSpec("callee", callee.Port, AppApiToken: "app-token"));
 
         using var missing = await run.Client("caller").GetAsync("v1.0/state/statestore/k");
@@ -125,7 +126,7 @@ public sealed class SidecarApiTests
     [Fact]
     public async Task An_invalid_component_file_stops_start_up_naming_file_component_and_field()
     {
-        var directory = RuntimeRun.TempDirectory();
+        var directory = TempDirectory.Create();
         await File.WriteAllTextAsync(Path.Combine(directory, "broken.yaml"), """
             apiVersion: dapr.io/v1alpha1
             kind: Component
@@ -137,7 +138,7 @@ public sealed class SidecarApiTests
               metadata: []
             """);
         var error = await Assert.ThrowsAsync<ComponentLoadException>(() =>
-            LocalRuntime.StartAsync([new SidecarOptions { AppId = "app", ResourcesPaths = [directory] }], RuntimeRun.LoggerFactory(), CancellationToken.None));
+            LocalRuntime.StartAsync([new SidecarOptions { AppId = "app", ResourcesPaths = [directory] }], TestLogging.LoggerFactory(), CancellationToken.None));
         Assert.Contains("broken.yaml", error.Message, StringComparison.Ordinal);
         Assert.Contains("badstore", error.Message, StringComparison.Ordinal);
         Assert.Contains("connectionString", error.Message, StringComparison.Ordinal);
@@ -146,7 +147,7 @@ public sealed class SidecarApiTests
     [Fact]
     public async Task An_unknown_component_type_stops_start_up()
     {
-        var directory = RuntimeRun.TempDirectory();
+        var directory = TempDirectory.Create();
         await File.WriteAllTextAsync(Path.Combine(directory, "redis.yaml"), """
             apiVersion: dapr.io/v1alpha1
             kind: Component
@@ -158,15 +159,9 @@ public sealed class SidecarApiTests
               metadata: []
             """);
         var error = await Assert.ThrowsAsync<ComponentLoadException>(() =>
-            LocalRuntime.StartAsync([new SidecarOptions { AppId = "app", ResourcesPaths = [directory] }], RuntimeRun.LoggerFactory(), CancellationToken.None));
+            LocalRuntime.StartAsync([new SidecarOptions { AppId = "app", ResourcesPaths = [directory] }], TestLogging.LoggerFactory(), CancellationToken.None));
         Assert.Contains("redis.yaml", error.Message, StringComparison.Ordinal);
         Assert.Contains("spec.type", error.Message, StringComparison.Ordinal);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

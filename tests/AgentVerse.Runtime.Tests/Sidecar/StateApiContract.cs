@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using AgentVerse.Testing;
 
 namespace AgentVerse.Runtime.Tests.Sidecar;
 
@@ -239,7 +240,7 @@ public abstract class StateApiContract : IAsyncLifetime
 
 public sealed class InMemoryStateApiTests : StateApiContract
 {
-    protected override Task<string> StateStoreYamlAsync() => Task.FromResult(RuntimeRun.InMemoryState);
+    protected override Task<string> StateStoreYamlAsync() => Task.FromResult(ComponentYaml.InMemoryState);
 }
 
 public sealed class SqliteStateApiTests : StateApiContract
@@ -254,7 +255,7 @@ public sealed class SqliteStateApiTests : StateApiContract
           version: v1
           metadata:
           - name: connectionString
-            value: "{Path.Combine(RuntimeRun.TempDirectory(), "state.db")}"
+            value: "{Path.Combine(TempDirectory.Create(), "state.db")}"
           - name: actorStateStore
             value: "true"
         """);

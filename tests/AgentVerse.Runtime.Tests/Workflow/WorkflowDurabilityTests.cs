@@ -1,6 +1,7 @@
 using System.Globalization;
 using AgentVerse.Dapr.Workflow.Protocol;
 using AgentVerse.Runtime.Tests.Sidecar;
+using AgentVerse.Testing;
 
 namespace AgentVerse.Runtime.Tests.Workflow;
 
@@ -225,8 +226,8 @@ public sealed class WorkflowDurabilityTests
     [Fact]
     public async Task Apps_sharing_one_actor_store_keep_their_workflows_apart()
     {
-        var directory = RuntimeRun.TempDirectory();
-        await using var run = await RuntimeRun.StartAsync([WorkflowRun.SqliteActorStore(directory)], new AppSpec("left"), new AppSpec("right"));
+        var directory = TempDirectory.Create();
+        await using var run = await RuntimeRun.StartAsync([ComponentYaml.SqliteActorStore(directory)], new AppSpec("left"), new AppSpec("right"));
         using var left = new AgentVerse.Dapr.Workflow.Grpc.GrpcCallInvoker(new Uri($"http://127.0.0.1:{run.Runtime["left"].GrpcPort}"));
         using var right = new AgentVerse.Dapr.Workflow.Grpc.GrpcCallInvoker(new Uri($"http://127.0.0.1:{run.Runtime["right"].GrpcPort}"));
         await using var leftWorker = new ScriptedWorker(left).Workflow("Who", _ => [Actions.Complete(0, "\"left\"")]).Start();

@@ -2,6 +2,7 @@ using System.Globalization;
 using AgentVerse.Dapr.Workflow.Grpc;
 using AgentVerse.Dapr.Workflow.Protocol;
 using AgentVerse.Runtime.Tests.Sidecar;
+using AgentVerse.Testing;
 using Google.Protobuf.WellKnownTypes;
 
 namespace AgentVerse.Runtime.Tests.Workflow;
@@ -378,7 +379,7 @@ public sealed class WorkflowEngineTests
     [Fact]
     public async Task Without_an_actor_state_store_workflow_calls_fail_clearly()
     {
-        await using var run = await WorkflowRun.StartAsync(resources: RuntimeRun.InMemoryState);
+        await using var run = await WorkflowRun.StartAsync(resources: ComponentYaml.InMemoryState);
 
         var error = await Assert.ThrowsAsync<GrpcException>(() => run.StartAsync("Chain", "1"));
 

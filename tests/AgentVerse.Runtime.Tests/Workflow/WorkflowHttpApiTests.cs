@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using AgentVerse.Dapr.Workflow.Protocol;
 using AgentVerse.Runtime.Tests.Sidecar;
+using AgentVerse.Testing;
 
 namespace AgentVerse.Runtime.Tests.Workflow;
 
@@ -183,7 +184,7 @@ public sealed class WorkflowHttpApiTests
     [Fact]
     public async Task Without_an_actor_state_store_the_workflow_API_is_ERR_ACTOR_RUNTIME_NOT_FOUND()
     {
-        await using var run = await WorkflowRun.StartAsync(resources: RuntimeRun.InMemoryState);
+        await using var run = await WorkflowRun.StartAsync(resources: ComponentYaml.InMemoryState);
 
         using var start = await run.Http.PostAsync("v1.0/workflows/dapr/Echo/start", Json("1"));
 

@@ -1,6 +1,6 @@
 using AgentVerse.Dapr.Workflow.Grpc;
 using AgentVerse.Dapr.Workflow.Protocol;
-using AgentVerse.Runtime.Tests.Sidecar;
+using AgentVerse.Testing;
 
 namespace AgentVerse.Runtime.Tests.Workflow;
 
@@ -30,34 +30,12 @@ public sealed class WorkflowRun : IAsyncDisposable
     public HttpClient Http { get; }
     public int GrpcPort => Runtime[AppId].GrpcPort;
 
-    public static string SqliteActorStore(string directory) => $"""
-        apiVersion: dapr.io/v1alpha1
-        kind: Component
-        metadata:
-          name: wfstate
-        spec:
-          type: state.sqlite
-          version: v1
-          metadata:
-          - name: connectionString
-            value: "{Path.Combine(directory, "workflows.db")}"
-          - name: actorStateStore
-            value: "true"
-        """;
-
     /// <summary>Starts a runtime over <paramref name="directory"/> (a new temp dir when null) holding <paramref name="resources"/>, or the SQLite actor store by default.</summary>
     public static async Task<WorkflowRun> StartAsync(string? directory = null, TimeSpan? workItemTimeout = null, int grpcPort = 0, string? apiToken = null, params string[] resources)
     {
-        var isNew = directory is null;
-        directory ??= RuntimeRun.TempDirectory();
-        if (isNew)
-        {
-            var yaml = resources.Length > 0 ? resources : [SqliteActorStore(directory)];
-            for (var i = 0; i < yaml.Length; i++)
-            {
-                await File.WriteAllTextAsync(Path.Combine(directory, $"resource{i}.yaml"), yaml[i]);
-            }
-        }
+        directory ??= resources.Length > 0
+            ? await ResourcesDirectory.CreateAsync(resources)
+            : await ResourcesDirectory.CreateAsync(ComponentYaml.SqliteActorStore);
         var options = new SidecarOptions
         {
             AppId = AppId,
@@ -66,7 +44,7 @@ public sealed class WorkflowRun : IAsyncDisposable
             ApiToken = apiToken,
             WorkflowWorkItemTimeout = workItemTimeout ?? TimeSpan.FromMinutes(5),
         };
-        var runtime = await LocalRuntime.StartAsync([options], RuntimeRun.LoggerFactory(), CancellationToken.None);
+        var runtime = await LocalRuntime.StartAsync([options], TestLogging.LoggerFactory(), CancellationToken.None);
         return new WorkflowRun(runtime, directory, apiToken);
     }
 
@@ -105,13 +83,6 @@ public sealed class WorkflowRun : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort: a temp dir.
-        }
+        TempDirectory.Delete(Directory);
     }
 }

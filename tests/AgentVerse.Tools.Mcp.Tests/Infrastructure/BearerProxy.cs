@@ -1,4 +1,4 @@
-using AgentVerse.Gateway.Tests.Infrastructure;
+using AgentVerse.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -27,7 +27,7 @@ public sealed class BearerProxy : IAsyncDisposable
 
     public static async Task<BearerProxy> StartAsync(Uri target, string token)
     {
-        var port = ServiceProcess.FreeTcpPort();
+        var port = TcpPorts.Free();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();

@@ -2,9 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using AgentVerse.Gateway.Tests.Infrastructure;
+using AgentVerse.Testing;
 using AgentVerse.Runtime;
-using AgentVerse.Tools.Tests.Infrastructure;
 
 namespace AgentVerse.Tools.Mcp.Tests.Infrastructure;
 

@@ -4,7 +4,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
-using AgentVerse.Gateway.Tests.Infrastructure;
 using AgentVerse.Runtime;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -13,7 +12,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace AgentVerse.Tools.Tests.Infrastructure;
+namespace AgentVerse.Testing;
 
 /// <summary>
 /// The gateway (which issues the tokens) and the tools service as real processes from their build output, each
@@ -43,15 +42,14 @@ public sealed class ToolsRun : IAsyncDisposable
 
     public static async Task<ToolsRun> StartAsync(IReadOnlyDictionary<string, string>? toolsSettings = null, string? configuration = null)
     {
-        var directory = Path.Combine(Path.GetTempPath(), "agentverse-tools-tests", Guid.NewGuid().ToString("N"));
-        System.IO.Directory.CreateDirectory(directory);
-        var secretsFile = await LocalTestComponents.WriteAsync(directory, JsonSerializer.Serialize(new Dictionary<string, string>
+        var directory = TempDirectory.Create("agentverse-tools-tests");
+        var secretsFile = await ResourcesDirectory.WriteServiceComponentsAsync(directory, JsonSerializer.Serialize(new Dictionary<string, string>
         {
             ["tools-api-key-encryption-key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
         }));
 
-        var gatewayPort = ServiceProcess.FreeTcpPort();
-        var toolsPort = ServiceProcess.FreeTcpPort();
+        var gatewayPort = TcpPorts.Free();
+        var toolsPort = TcpPorts.Free();
         var runtime = await LocalRuntime.StartAsync(
             [
                 new SidecarOptions { AppId = "gateway", AppPort = gatewayPort, ResourcesPaths = [directory] },
@@ -129,13 +127,7 @@ public sealed class ToolsRun : IAsyncDisposable
         }
 
         await Runtime.DisposeAsync();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        TempDirectory.Delete(Directory);
     }
 
     private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
@@ -178,7 +170,7 @@ public sealed class TargetServer : IAsyncDisposable
 
     public static async Task<TargetServer> StartAsync(int? port = null)
     {
-        var actualPort = port ?? ServiceProcess.FreeTcpPort();
+        var actualPort = port ?? TcpPorts.Free();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
         builder.WebHost.UseUrls($"http://127.0.0.1:{actualPort}");
         builder.Logging.ClearProviders();

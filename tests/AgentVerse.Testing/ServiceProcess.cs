@@ -1,15 +1,16 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Reflection;
 
-namespace AgentVerse.Gateway.Tests.Infrastructure;
+namespace AgentVerse.Testing;
 
 /// <summary>One AgentVerse service running from its build output as a real process, as the launcher runs it.</summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly ConcurrentQueue<string> _stdout = new();
     private readonly ConcurrentQueue<string> _output = new();
 
     private ServiceProcess(string name, int port, Process process)
@@ -18,17 +19,30 @@ public sealed class ServiceProcess : IAsyncDisposable
         Port = port;
         Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
         _process = process;
-        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                _stdout.Enqueue(e.Data);
+                _output.Enqueue(e.Data);
+            }
+        };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
     }
 
+    /// <summary>The project name, e.g. <c>Gateway</c>.</summary>
     public string Name { get; }
 
+    /// <summary>The service's loopback <c>APP_PORT</c>.</summary>
     public int Port { get; }
 
     /// <summary>A client whose base address is the service's own port (bypassing the gateway).</summary>
     public HttpClient Client { get; }
 
+    /// <summary>The lines the service has written to stdout so far.</summary>
+    public IReadOnlyList<string> StandardOutput => [.. _stdout];
+
+    /// <summary>Everything the service has written so far, stdout and stderr as they came.</summary>
     public string Output => string.Join('\n', _output);
 
     /// <summary>CPU time the process has used so far (user + system).</summary>
@@ -41,24 +55,31 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts <c>dotnet AgentVerse.{name}.dll</c> on a free port and waits until <c>/healthz</c> answers.</summary>
+    public static Task<ServiceProcess> StartAsync(string name, IReadOnlyDictionary<string, string> environment, string? configuration = null) =>
+        StartAsync(name, TcpPorts.Free(), environment, configuration);
+
     /// <summary>Starts <c>dotnet AgentVerse.{name}.dll</c> on <paramref name="port"/> and waits until <c>/healthz</c> answers.</summary>
     public static async Task<ServiceProcess> StartAsync(string name, int port, IReadOnlyDictionary<string, string> environment, string? configuration = null)
     {
         var dll = LocateServiceAssembly(name, configuration);
         var startInfo = new ProcessStartInfo("dotnet", [dll])
         {
+            // The content root, where appsettings.json is, defaults to the working directory.
             WorkingDirectory = Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+
+        // Nothing from the test runner's environment may decide the binding, environment or exporters.
         foreach (var inherited in new[] { "ASPNETCORE_URLS", "DOTNET_URLS", "ASPNETCORE_HTTP_PORTS", "DOTNET_ENVIRONMENT", "APP_ID", "DAPR_HTTP_ENDPOINT", "DAPR_API_TOKEN", "OTEL_EXPORTER_OTLP_ENDPOINT" })
         {
             startInfo.Environment.Remove(inherited);
         }
 
         startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        startInfo.Environment["APP_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        startInfo.Environment["APP_PORT"] = port.ToString(CultureInfo.InvariantCulture);
         foreach (var (key, value) in environment)
         {
             startInfo.Environment[key] = value;
@@ -70,6 +91,24 @@ public sealed class ServiceProcess : IAsyncDisposable
         service._process.BeginErrorReadLine();
         await service.WaitUntilLiveAsync(TimeSpan.FromSeconds(60));
         return service;
+    }
+
+    /// <summary>Waits for a stdout line matching <paramref name="predicate"/>: the console logger writes asynchronously.</summary>
+    public async Task<string?> WaitForOutputAsync(Func<string, bool> predicate, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        do
+        {
+            if (_stdout.FirstOrDefault(predicate) is { } line)
+            {
+                return line;
+            }
+
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        return null;
     }
 
     public async ValueTask DisposeAsync()
@@ -115,15 +154,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         throw new TimeoutException($"{Name} did not answer /healthz within {timeout}:\n{Output}");
     }
 
-    /// <summary>A port nothing listens on right now.</summary>
-    public static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary><c>services/{name}/bin/{Configuration}/net10.0/AgentVerse.{name}.dll</c> under the repository root.</summary>
+    /// <summary>
+    /// <c>services/{name}/bin/{Configuration}/net10.0/AgentVerse.{name}.dll</c> under the repository root, the build
+    /// output of the referencing project's ProjectReferences; by default the configuration this library was built in
+    /// (tests: Debug; the benchmarks: Release).
+    /// </summary>
     public static string LocateServiceAssembly(string name, string? configuration = null)
     {
         var root = new DirectoryInfo(AppContext.BaseDirectory);
@@ -137,7 +172,6 @@ public sealed class ServiceProcess : IAsyncDisposable
             throw new InvalidOperationException($"No AgentVerse.sln above {AppContext.BaseDirectory}.");
         }
 
-        // Same configuration as the assembly running this code (tests: Debug; the benchmark: Release).
         configuration ??= typeof(ServiceProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
         var dll = Path.Combine(root.FullName, "services", name, "bin", configuration, "net10.0", $"AgentVerse.{name}.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build output of {name} not found; build first.", dll);

@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace AgentVerse.Gateway.Tests.Infrastructure;
+namespace AgentVerse.Testing;
 
 /// <summary>
 /// A downstream service built like the real ones (<c>AddServiceDefaults</c>: zero-trust token validation) that

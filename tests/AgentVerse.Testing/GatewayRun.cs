@@ -1,9 +1,7 @@
 using System.Globalization;
 using AgentVerse.Runtime;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
-namespace AgentVerse.Gateway.Tests.Infrastructure;
+namespace AgentVerse.Testing;
 
 /// <summary>
 /// The gateway and the agents service as real processes plus an in-process <see cref="EchoApp"/> (app id
@@ -38,19 +36,18 @@ public sealed class GatewayRun : IAsyncDisposable
     /// </summary>
     public static async Task<GatewayRun> StartAsync(IReadOnlyDictionary<string, string>? gatewaySettings = null, string? configuration = null, string secretsJson = "{}")
     {
-        var directory = Path.Combine(Path.GetTempPath(), "agentverse-gateway-tests", Guid.NewGuid().ToString("N"));
-        System.IO.Directory.CreateDirectory(directory);
-        var secretsFile = await LocalTestComponents.WriteAsync(directory, secretsJson);
+        var directory = TempDirectory.Create("agentverse-gateway-tests");
+        var secretsFile = await ResourcesDirectory.WriteServiceComponentsAsync(directory, secretsJson);
 
         var ports = new Dictionary<string, int>
         {
-            ["gateway"] = ServiceProcess.FreeTcpPort(),
-            ["agents"] = ServiceProcess.FreeTcpPort(),
-            [EchoAppId] = ServiceProcess.FreeTcpPort(),
+            ["gateway"] = TcpPorts.Free(),
+            ["agents"] = TcpPorts.Free(),
+            [EchoAppId] = TcpPorts.Free(),
         };
         var runtime = await LocalRuntime.StartAsync(
             [.. ports.Select(p => new SidecarOptions { AppId = p.Key, AppPort = p.Value, ResourcesPaths = [directory] })],
-            LoggerFactory(), CancellationToken.None);
+            TestLogging.LoggerFactory(), CancellationToken.None);
         var stack = new GatewayRun(directory, runtime);
         try
         {
@@ -122,19 +119,8 @@ public sealed class GatewayRun : IAsyncDisposable
         }
 
         await Runtime.DisposeAsync();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        TempDirectory.Delete(Directory);
     }
 
     private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
-
-    private static ILoggerFactory LoggerFactory() =>
-        Environment.GetEnvironmentVariable("AGENTVERSE_TEST_LOGS") == "1"
-            ? Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Debug))
-            : NullLoggerFactory.Instance;
 }
