@@ -21,6 +21,14 @@ public sealed class ExecutionRecorderTests
 
         public int Transactions;
 
+        public int BulkPublishes;
+
+        /// <summary>Bulk publishes to answer as daprd does when the broker refuses entries: every other entry fails (0 = none).</summary>
+        public int PartialFailures;
+
+        /// <summary>Bulk publishes to answer with a plain 500, as when the broker is down (0 = none).</summary>
+        public int TotalFailures;
+
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             await Task.Delay(2, cancellationToken);
@@ -58,6 +66,42 @@ public sealed class ExecutionRecorderTests
                 return new HttpResponseMessage(HttpStatusCode.NoContent);
             }
 
+            if (path == "/v1.0-alpha1/publish/bulk/pubsub/tool.executed")
+            {
+                Interlocked.Increment(ref BulkPublishes);
+                if (Interlocked.Decrement(ref TotalFailures) >= 0)
+                {
+                    return new HttpResponseMessage(HttpStatusCode.InternalServerError)
+                    {
+                        Content = new StringContent("""{"errorCode":"ERR_PUBSUB_PUBLISH_MESSAGE","message":"broker down"}"""),
+                    };
+                }
+
+                var failSome = Interlocked.Decrement(ref PartialFailures) >= 0;
+                using var body = JsonDocument.Parse(await request.Content!.ReadAsStringAsync(cancellationToken));
+                var failed = new List<object>();
+                var index = 0;
+                foreach (var entry in body.RootElement.EnumerateArray())
+                {
+                    var entryId = entry.GetProperty("entryId").GetString()!;
+                    if (failSome && index++ % 2 == 0)
+                    {
+                        failed.Add(new { entryId, error = "queue full" });
+                    }
+                    else
+                    {
+                        Published.Add(entry.GetProperty("event").GetProperty("executionId").GetString()!);
+                    }
+                }
+
+                return failed.Count == 0
+                    ? new HttpResponseMessage(HttpStatusCode.NoContent)
+                    : new HttpResponseMessage(HttpStatusCode.InternalServerError)
+                    {
+                        Content = new StringContent(JsonSerializer.Serialize(new { failedEntries = failed, errorCode = "ERR_PUBSUB_PUBLISH_MESSAGE" })),
+                    };
+            }
+
             if (path.StartsWith("/v1.0/publish/pubsub/tool.executed", StringComparison.Ordinal))
             {
                 Published.Add(JsonDocument.Parse(await request.Content!.ReadAsStringAsync(cancellationToken)).RootElement.GetProperty("executionId").GetString()!);
@@ -92,6 +136,63 @@ public sealed class ExecutionRecorderTests
         var aliceIndex = JsonSerializer.Deserialize<List<string>>(sidecar.Indexes["tool-executions-by-user:alice"])!;
         Assert.Equal(250, aliceIndex.Count);
         Assert.Equal("e498", aliceIndex[0]);
+    }
+
+    [Fact]
+    public async Task A_batch_is_published_in_one_bulk_call()
+    {
+        var sidecar = new RecordingSidecar();
+        using var dapr = new DaprClient(new HttpClient(sidecar), new DaprClientOptions { HttpEndpoint = new Uri("http://127.0.0.1:1/") });
+        // A long batching wait, so the 20 records queued at once form one batch.
+        var recorder = new ExecutionRecorder(dapr, Options.Create(new ToolsOptions { RecordBatchDelayMs = 200 }), NullLogger<ExecutionRecorder>.Instance);
+        await recorder.StartAsync(default);
+
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(i => recorder.RecordAsync(Record(i), default).AsTask()));
+        await recorder.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+
+        Assert.Equal(20, sidecar.Published.Distinct().Count());
+        Assert.Equal(1, sidecar.BulkPublishes);
+    }
+
+    [Fact]
+    public async Task Events_the_broker_refused_are_published_again()
+    {
+        var sidecar = new RecordingSidecar { PartialFailures = 2 };
+        using var dapr = new DaprClient(new HttpClient(sidecar), new DaprClientOptions { HttpEndpoint = new Uri("http://127.0.0.1:1/") });
+        var recorder = new ExecutionRecorder(dapr, Options.Create(new ToolsOptions { RecordBatchDelayMs = 200 }), NullLogger<ExecutionRecorder>.Instance);
+        await recorder.StartAsync(default);
+
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(i => recorder.RecordAsync(Record(i), default).AsTask()));
+        await recorder.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+
+        // Half refused, then half of those, then the rest: each event published exactly once.
+        Assert.Equal(20, sidecar.Published.Count);
+        Assert.Equal(20, sidecar.Published.Distinct().Count());
+        Assert.Equal(3, sidecar.BulkPublishes);
+    }
+
+    [Fact]
+    public async Task A_broker_that_stays_down_costs_the_events_but_not_the_writer()
+    {
+        var sidecar = new RecordingSidecar { TotalFailures = 3 };
+        using var dapr = new DaprClient(new HttpClient(sidecar), new DaprClientOptions { HttpEndpoint = new Uri("http://127.0.0.1:1/") });
+        var recorder = new ExecutionRecorder(dapr, Options.Create(new ToolsOptions { RecordBatchDelayMs = 0 }), NullLogger<ExecutionRecorder>.Instance);
+        await recorder.StartAsync(default);
+
+        await recorder.RecordAsync(Record(1), default);
+        // Three failed attempts (with backoff) for the first batch, then the writer goes on with the next.
+        while (Volatile.Read(ref sidecar.BulkPublishes) < 3)
+        {
+            await Task.Delay(10);
+        }
+
+        await recorder.RecordAsync(Record(2), default);
+        await recorder.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+
+        Assert.Contains("tool-execution:e1", sidecar.SavedKeys);
+        Assert.Contains("tool-execution:e2", sidecar.SavedKeys);
+        Assert.DoesNotContain("e1", sidecar.Published);
+        Assert.Contains("e2", sidecar.Published);
     }
 
     [Fact]

@@ -7,14 +7,14 @@ namespace AgentVerse.Tools.Execution;
 /// <summary>
 /// Records executions off the request path: a bounded channel (a full one makes callers wait, never drops) drained
 /// by one background writer that saves each batch — the records (<c>tool-execution:{id}</c>) and every affected
-/// user's index (<c>tool-executions-by-user:{userId}</c>) — in a state transaction, then publishes
-/// <c>tool.executed</c> per record. Stopping completes the channel and waits for the writer to drain it.
+/// user's index (<c>tool-executions-by-user:{userId}</c>) — in a state transaction, then publishes the batch's
+/// <c>tool.executed</c> events in one bulk publish. Stopping completes the channel and waits for the writer to drain it.
 /// </summary>
 public sealed class ExecutionRecorder : IHostedService
 {
     private const int BatchSize = 100;
     private const int Attempts = 5;
-    private const int PublishParallelism = 4;
+    private const int PublishAttempts = 3;
 
     private readonly Channel<ToolExecutionRecord> _channel;
     private readonly DaprClient _dapr;
@@ -122,19 +122,46 @@ public sealed class ExecutionRecorder : IHostedService
             }
         }
 
-        await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = PublishParallelism, CancellationToken = cancellationToken }, async (record, ct) =>
+        await PublishAsync(batch, cancellationToken);
+    }
+
+    /// <summary>
+    /// Publishes the batch's events in one bulk call; entries the broker refused (or all of them, when the call itself
+    /// fails) are tried again, a bounded number of times, then logged and given up: the records are already saved.
+    /// </summary>
+    private async Task PublishAsync(List<ToolExecutionRecord> batch, CancellationToken cancellationToken)
+    {
+        List<ToolExecutedEvent> pending = [.. batch.Select(r => new ToolExecutedEvent(
+            r.Id, r.ToolId, r.UserId, r.Outcome, r.Duration, r.StartTime, r.EndTime, r.TraceId, r.Error))];
+        for (var attempt = 1; ; attempt++)
         {
+            Exception? error = null;
+            string? reason = null;
             try
             {
-                await _dapr.PublishEventAsync(_options.PubSub, _options.ExecutedTopic, new ToolExecutedEvent(
-                    record.Id, record.ToolId, record.UserId, record.Outcome, record.Duration, record.StartTime, record.EndTime, record.TraceId, record.Error),
-                    ct);
+                var response = await _dapr.BulkPublishEventAsync(_options.PubSub, _options.ExecutedTopic, pending, cancellationToken: cancellationToken);
+                if (response.FailedEntries.Count == 0)
+                {
+                    return;
+                }
+
+                pending = [.. response.FailedEntries.Select(f => f.Entry.EventData)];
+                reason = response.FailedEntries[0].ErrorMessage;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                _logger.LogWarning(ex, "Could not publish tool.executed for execution {ExecutionId}", record.Id);
+                error = ex;
             }
-        });
+
+            if (attempt == PublishAttempts)
+            {
+                _logger.LogWarning(error, "Could not publish tool.executed for {Count} executions, first {ExecutionId}: {Reason}",
+                    pending.Count, pending[0].ExecutionId, reason ?? error?.Message);
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt * attempt), cancellationToken);
+        }
     }
 
     private async Task SaveAsync(List<ToolExecutionRecord> batch, CancellationToken cancellationToken)

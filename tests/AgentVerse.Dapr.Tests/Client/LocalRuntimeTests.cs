@@ -32,6 +32,9 @@ public sealed class LocalRuntimeFixture : IAsyncLifetime
 
     public string? LastTraceparent { get; private set; }
 
+    /// <summary>Holds the "backlog" topic's handler, so its queue fills up; completed when the fixture is disposed at the latest.</summary>
+    public TaskCompletionSource BacklogReleased { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Deliveries already read from <see cref="Received"/>, so a test can find one another test's read passed over.</summary>
     public List<Delivery> Seen { get; } = [];
 
@@ -82,6 +85,12 @@ public sealed class LocalRuntimeFixture : IAsyncLifetime
                         : TopicResults.Success();
                 }).WithTopic("pubsub", "risky", deadLetterTopic: "risky-dead");
                 web.MapPost("/events/risky-dead", record).WithTopic("pubsub", "risky-dead");
+                web.MapPost("/events/bulk", record).WithTopic("pubsub", "bulk");
+                web.MapPost("/events/backlog", async () =>
+                {
+                    await BacklogReleased.Task;
+                    return TopicResults.Success();
+                }).WithTopic("pubsub", "backlog");
             },
             builder => builder.Configuration["APP_API_TOKEN"] = AppToken);
 
@@ -97,6 +106,7 @@ public sealed class LocalRuntimeFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        BacklogReleased.TrySetResult();
         await Runtime.DisposeAsync();
         await OrdersApp.DisposeAsync();
         Directory.Delete(resources, recursive: true);
@@ -345,6 +355,66 @@ public sealed class LocalRuntimeTests(LocalRuntimeFixture fixture) : IClassFixtu
 
         var deadLetter = await ReceiveAsync(d => d.Path == "/events/risky-dead" && d.Text.Contains(marker, StringComparison.Ordinal));
         Assert.Equal("risky", deadLetter.CloudEvent.GetProperty("topic").GetString());
+    }
+
+    [Fact]
+    public async Task Bulk_published_events_each_reach_the_subscriber()
+    {
+        var markers = Enumerable.Range(0, 3).Select(_ => Guid.NewGuid().ToString("N")).ToArray();
+
+        var response = await client.BulkPublishEventAsync("pubsub", "bulk", markers.Select(marker => new { marker }).ToList());
+
+        Assert.Empty(response.FailedEntries);
+        foreach (var marker in markers)
+        {
+            var delivery = await ReceiveAsync(d => d.Path == "/events/bulk" && d.Text.Contains(marker, StringComparison.Ordinal));
+            Assert.Equal("application/json", delivery.ContentType);
+            Assert.Equal("bulk", delivery.CloudEvent.GetProperty("topic").GetString());
+            Assert.Equal("caller", delivery.CloudEvent.GetProperty("source").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task A_bulk_published_cloud_event_keeps_its_attributes()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+
+        var response = await client.BulkPublishEventAsync("pubsub", "bulk",
+            [new CloudEvent<string>(marker) { Id = $"id-{marker}", Type = "com.agentverse.test", Source = new Uri("urn:tests") }]);
+
+        Assert.Empty(response.FailedEntries);
+        var delivery = await ReceiveAsync(d => d.Path == "/events/bulk" && d.Text.Contains(marker, StringComparison.Ordinal));
+        Assert.Equal($"id-{marker}", delivery.CloudEvent.GetProperty("id").GetString());
+        Assert.Equal("com.agentverse.test", delivery.CloudEvent.GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task Bulk_publishing_to_an_unknown_pubsub_throws()
+    {
+        var error = await Assert.ThrowsAsync<DaprApiException>(() => client.BulkPublishEventAsync("nope", "bulk", new[] { 1, 2 }));
+
+        Assert.Equal(HttpStatusCode.NotFound, error.StatusCode);
+        Assert.Equal("ERR_PUBSUB_NOT_FOUND", error.ErrorCode);
+    }
+
+    [Fact]
+    public async Task Entries_the_broker_refuses_come_back_as_failed_entries()
+    {
+        // The backlog handler never finishes, so its queue fills up: every entry past the queue's capacity is refused.
+        var capacity = AgentVerse.Runtime.PubSub.InMemoryPubSub.DefaultMaxQueueLength;
+        var events = Enumerable.Range(0, capacity + 5).ToList();
+
+        var response = await client.BulkPublishEventAsync("pubsub", "backlog", events);
+
+        // The handler may already hold the first event, leaving room for one more.
+        Assert.InRange(response.FailedEntries.Count, 4, 5);
+        Assert.All(response.FailedEntries, failed =>
+        {
+            Assert.True(failed.Entry.EventData >= capacity, $"entry {failed.Entry.EntryId} refused");
+            Assert.Equal(failed.Entry.EventData.ToString(System.Globalization.CultureInfo.InvariantCulture), failed.Entry.EntryId);
+            Assert.Contains("full", failed.ErrorMessage, StringComparison.Ordinal);
+        });
+        Assert.Equal(capacity + 4, response.FailedEntries[^1].Entry.EventData);
     }
 
     // Deliveries of all tests share one channel; each test waits for its own marker, skipping the others'.
