@@ -5,6 +5,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AgentVerse.Testing;
+using static AgentVerse.Benchmarks.BenchmarkSupport;
 
 namespace AgentVerse.Benchmarks;
 
@@ -78,9 +79,6 @@ internal static class GatewayBenchmark
         return 0;
     }
 
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
-
     private static async Task<string> LoginAsync(HttpClient client, int gatewayPort)
     {
         var email = $"bench-{Guid.NewGuid():N}@example.com";
@@ -149,12 +147,6 @@ internal static class GatewayBenchmark
     private static void Print(string label, Results results) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{label}: n={results.Count} achieved={results.Throughput:F0}/s failures={results.Failures} p50={results.Percentile(50):F3} ms p90={results.Percentile(90):F3} ms p99={results.Percentile(99):F3} ms max={results.Percentile(100):F3} ms"));
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length && int.TryParse(args[index + 1], CultureInfo.InvariantCulture, out var value) ? value : fallback;
-    }
 
     private sealed class Results
     {

@@ -1,9 +1,8 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using AgentVerse.Testing;
+using static AgentVerse.Benchmarks.BenchmarkSupport;
 
 namespace AgentVerse.Benchmarks;
 
@@ -11,7 +10,7 @@ namespace AgentVerse.Benchmarks;
 /// <c>tools/call</c> of <c>calculator</c> over MCP (Streamable HTTP) straight to the tools service as a real process
 /// behind its sidecar, with a real token: one session (protocol 2025-11-25) shared by every caller, or with
 /// <c>--stateless</c> session-less 2026-07-28 requests. Each call is authenticated, validated, evaluated and
-/// recorded, and answered as SSE. Open-loop latency at a fixed rate, then closed-loop throughput.
+/// recorded, and answered as SSE; the service on one core (<see cref="OneCoreServiceLoad"/>).
 /// </summary>
 internal static class McpBenchmark
 {
@@ -19,12 +18,14 @@ internal static class McpBenchmark
     {
         var rate = Option(args, "--rate", 1000);
         var seconds = Option(args, "--seconds", 10);
+        var warmUp = Option(args, "--warmup", 20);
         var concurrency = Option(args, "--concurrency", 16);
         var stateless = args.Contains("--stateless");
         var version = stateless ? "2026-07-28" : "2025-11-25";
-        Console.WriteLine($"mcp benchmark: tools/call calculator over Streamable HTTP ({version}{(stateless ? ", stateless" : ", one session")}); open-loop {rate}/s for {seconds} s, then closed-loop with {concurrency} callers");
+        Console.WriteLine($"mcp benchmark: tools/call calculator over Streamable HTTP ({version}{(stateless ? ", stateless" : ", one session")}); open-loop {rate}/s for {seconds} s, then closed-loop with {concurrency} callers; the service on one core");
 
-        await using var run = await ToolsRun.StartAsync(new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Error" });
+        OneCoreServiceLoad.PinThisProcess();
+        await using var run = await ToolsRun.StartAsync(OneCoreServiceLoad.OneCoreSettings);
         var user = await run.NewUserAsync();
         using var handler = new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan, MaxConnectionsPerServer = 256, UseProxy = false };
         using var client = new HttpClient(handler) { BaseAddress = new Uri($"http://127.0.0.1:{run.Tools.Port}/"), Timeout = TimeSpan.FromSeconds(30) };
@@ -54,39 +55,8 @@ internal static class McpBenchmark
             }
         }
 
-        await CallAsync(0);
-        Console.WriteLine("warming up ...");
-        await OpenLoopLoad.RunAsync("warm-up", rate / 2, TimeSpan.FromSeconds(3), CallAsync);
-
-        var cpuBefore = run.Tools.TotalProcessorTime;
-        var openLoop = await OpenLoopLoad.RunAsync($"open-loop {rate}/s", rate, TimeSpan.FromSeconds(seconds), CallAsync);
-        var cpu = run.Tools.TotalProcessorTime - cpuBefore;
-        Console.WriteLine(openLoop);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"tools process CPU: {cpu.TotalMicroseconds / Math.Max(1, openLoop.Sent):F0} us per call"));
-
-        var latencies = new List<double>[concurrency];
-        var stopwatch = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
-        {
-            var mine = latencies[worker] = [];
-            while (stopwatch.Elapsed < TimeSpan.FromSeconds(seconds))
-            {
-                var started = Stopwatch.GetTimestamp();
-                try
-                {
-                    await CallAsync(worker);
-                }
-                catch (Exception e) when (e is HttpRequestException or InvalidOperationException)
-                {
-                }
-
-                mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            }
-        })));
-        var all = latencies.SelectMany(l => l).Order().ToArray();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"closed-loop x{concurrency}: {all.Length / stopwatch.Elapsed.TotalSeconds:F0} calls/s  p50 {Percentile(all, 0.50):F2}  p99 {Percentile(all, 0.99):F2} ms; failures {failures}; {Environment.ProcessorCount} cores on the machine"));
+        await OneCoreServiceLoad.RunAsync(run, CallAsync, rate, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(warmUp), concurrency);
+        Console.WriteLine($"failures {failures}; load average {LoadAverage()}, {Environment.ProcessorCount} cores on the machine");
         return 0;
     }
 
@@ -107,14 +77,5 @@ internal static class McpBenchmark
         }
 
         return await client.SendAsync(request);
-    }
-
-    private static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length && int.TryParse(args[index + 1], CultureInfo.InvariantCulture, out var value) ? value : fallback;
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using static AgentVerse.Benchmarks.BenchmarkSupport;
 
 namespace AgentVerse.Benchmarks;
 
@@ -76,6 +77,4 @@ internal static class OpenLoopLoad
         return new LoadResult(name, total, failed, seconds, Percentile(latencies, 0.50), Percentile(latencies, 0.90), Percentile(latencies, 0.99), latencies[^1],
             Percentile(fromSend, 0.50), Percentile(fromSend, 0.99));
     }
-
-    private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 }

@@ -17,8 +17,8 @@ static int Usage()
           actors     [--rate 1000] [--seconds 10] [--actors 100]
           gateway    [--rate 1000] [--seconds 10] [--rounds 2]
           workflows  [--count 1000] [--concurrency 100]
-          tools      [--rate 2000] [--seconds 10] [--concurrency 16]
-          mcp        [--rate 1000] [--seconds 10] [--concurrency 16] [--stateless]
+          tools      [--rate 2000] [--seconds 10] [--warmup 20] [--concurrency 16]
+          mcp        [--rate 1000] [--seconds 10] [--warmup 20] [--concurrency 16] [--stateless]
         """);
     return 2;
 }

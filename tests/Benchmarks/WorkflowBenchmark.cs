@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using static AgentVerse.Benchmarks.BenchmarkSupport;
 
 namespace AgentVerse.Benchmarks;
 
@@ -105,13 +106,5 @@ internal static class WorkflowBenchmark
         Array.Sort(latencies);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{workflow,-8} {count / total.Elapsed.TotalSeconds,8:F1} workflows/s   p50 {Percentile(latencies, 0.50),7:F1} ms   p95 {Percentile(latencies, 0.95),7:F1} ms   failed {failures}"));
-    }
-
-    private static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }
