@@ -8,8 +8,9 @@ namespace AgentVerse.Benchmarks;
 /// Load on the tools service alone on CPU 0: the service process (all threads, <c>DOTNET_PROCESSOR_COUNT=1</c>) is
 /// pinned there, and this process — the load generator and the sidecar runtime — and the gateway are pinned to CPU 1,
 /// so neither takes the service's core. A warm-up at the full rate lets tiered compilation finish first (on one core
-/// it promotes hot code only after pauses without new tier-0 code), then an open loop measures latency at the fixed
-/// rate and a closed loop the throughput.
+/// it promotes hot code only after pauses without new tier-0 code). An open loop on <c>/healthz</c> gives the
+/// baseline of this machine; then an open loop measures the call's latency at the same rate and a closed loop the
+/// throughput.
 /// </summary>
 internal static class OneCoreServiceLoad
 {
@@ -40,6 +41,18 @@ internal static class OneCoreServiceLoad
         await call(0);
         Console.WriteLine($"warming up for {warmUp.TotalSeconds:0} s ...");
         Console.WriteLine(await OpenLoopLoad.RunAsync("warm-up", rate, warmUp, call));
+
+        // The floor on this machine, same process, core and rate: an unauthenticated GET /healthz.
+        using (var probe = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 256 }) { BaseAddress = run.Tools.Client.BaseAddress })
+        {
+            async Task HealthAsync(int _)
+            {
+                using var response = await probe.GetAsync(new Uri("healthz", UriKind.Relative));
+                response.EnsureSuccessStatusCode();
+            }
+
+            Console.WriteLine(await OpenLoopLoad.RunAsync($"baseline /healthz {rate}/s", rate, duration, HealthAsync));
+        }
 
         var cpuBefore = run.Tools.TotalProcessorTime;
         var openLoop = await OpenLoopLoad.RunAsync($"open-loop {rate}/s", rate, duration, call);
