@@ -66,6 +66,48 @@ public sealed class AccessControlTests(ToolsFixture fixture)
     }
 
     [Fact]
+    public async Task Listings_follow_a_tools_audience_through_every_change()
+    {
+        var id = await fixture.RegisterAsync(fixture.Alice, fixture.EchoTool("moving-audience"));
+        async Task<(bool Alice, bool Bob, bool Carol, bool Admin)> VisibleAsync() =>
+            ((await VisibleIdsAsync(fixture.Alice)).Contains(id), (await VisibleIdsAsync(fixture.Bob)).Contains(id),
+             (await VisibleIdsAsync(fixture.Carol)).Contains(id), (await VisibleIdsAsync(fixture.Admin)).Contains(id));
+        async Task ChangeAsync(string visibility, params string[] sharedWith) => Assert.Equal(HttpStatusCode.OK,
+            (await fixture.SendAsync(fixture.Alice, HttpMethod.Put, $"/api/v1/tools/{id}", fixture.EchoTool("moving-audience", visibility, sharedWith))).Response.StatusCode);
+
+        var asPrivate = await VisibleAsync();
+        await ChangeAsync("shared", fixture.Bob.Id);
+        var asShared = await VisibleAsync();
+        await ChangeAsync("shared", fixture.Carol.Id);
+        var asReshared = await VisibleAsync();
+        await ChangeAsync("public");
+        var asPublic = await VisibleAsync();
+        await ChangeAsync("private");
+        var privateAgain = await VisibleAsync();
+        await fixture.SendAsync(fixture.Alice, HttpMethod.Delete, $"/api/v1/tools/{id}");
+        var deleted = await VisibleAsync();
+
+        Assert.Equal((true, false, false, true), asPrivate);
+        Assert.Equal((true, true, false, true), asShared);
+        Assert.Equal((true, false, true, true), asReshared);
+        Assert.Equal((true, true, true, true), asPublic);
+        Assert.Equal((true, false, false, true), privateAgain);
+        Assert.Equal((false, false, false, false), deleted);
+    }
+
+    [Fact]
+    public async Task Concurrent_registrations_shared_with_one_user_all_reach_their_listing()
+    {
+        var names = Enumerable.Range(0, 12).Select(i => $"concurrent-{i}").ToList();
+        var ids = await Task.WhenAll(names.Select((name, i) =>
+            fixture.RegisterAsync(i % 2 == 0 ? fixture.Alice : fixture.Carol, fixture.EchoTool(name, "shared", [fixture.Bob.Id]))));
+
+        var visible = await VisibleIdsAsync(fixture.Bob);
+
+        Assert.All(ids, id => Assert.Contains(id, visible));
+    }
+
+    [Fact]
     public async Task Built_in_tools_cannot_be_changed_or_deleted()
     {
         Assert.Equal(HttpStatusCode.Forbidden, (await fixture.SendAsync(fixture.Admin, HttpMethod.Delete, "/api/v1/tools/calculator")).Response.StatusCode);

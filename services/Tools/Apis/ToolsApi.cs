@@ -72,8 +72,7 @@ public static class ToolsApi
         }
 
         var (userId, _) = user.Caller();
-        var existing = await registry.ListAsync(cancellationToken);
-        if (existing.Count(t => t.OwnerId == userId) >= options.Value.MaxToolsPerUser)
+        if (await registry.CountOwnedAsync(userId, cancellationToken) >= options.Value.MaxToolsPerUser)
         {
             return TypedResults.Problem($"At most {options.Value.MaxToolsPerUser} tools per user.", statusCode: StatusCodes.Status409Conflict);
         }
@@ -147,7 +146,7 @@ public static class ToolsApi
             Version = tool.Version + 1,
             UpdatedAt = time.GetUtcNow(),
         };
-        if (!await registry.TryUpdateAsync(updated, etag, cancellationToken))
+        if (!await registry.TryUpdateAsync(tool, updated, etag, cancellationToken))
         {
             return TypedResults.Problem("The tool was changed concurrently; read it again.", statusCode: StatusCodes.Status409Conflict);
         }
@@ -170,7 +169,7 @@ public static class ToolsApi
             return TypedResults.NotFound();
         }
 
-        await registry.DeleteAsync(id, cancellationToken);
+        await registry.DeleteAsync(tool, cancellationToken);
         changes.NotifyChanged(tool);
         return TypedResults.NoContent();
     }

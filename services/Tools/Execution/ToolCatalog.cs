@@ -13,12 +13,12 @@ public sealed class ToolCatalog(BuiltInCatalog builtIns, ToolRegistry registry, 
     /// <summary>The caller's tools in a stable order: built-ins by id, custom tools by creation, then MCP tools by server.</summary>
     public async Task<IReadOnlyList<ResolvedTool>> ListAsync(string userId, bool isAdmin, CancellationToken cancellationToken)
     {
-        var custom = registry.ListAsync(cancellationToken);
+        var custom = registry.ListVisibleAsync(userId, isAdmin, cancellationToken);
         var remote = servers.ListByOwnerAsync(userId, cancellationToken);
         return
         [
             .. builtIns.All,
-            .. (await custom).Where(t => t.CanRead(userId, isAdmin)).OrderBy(t => t.CreatedAt).Select(ResolvedTool.From),
+            .. (await custom).Select(ResolvedTool.From),
             .. (await remote).Where(s => s.Status == McpServerStatus.Connected).SelectMany(s => s.Tools.Select(t => ResolvedTool.From(s, t))),
         ];
     }
