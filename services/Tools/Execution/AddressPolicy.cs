@@ -58,7 +58,7 @@ public sealed class AddressPolicy
 
         try
         {
-            var addresses = IPAddress.TryParse(url.IdnHost, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(url.IdnHost, cancellationToken);
+            var addresses = await ResolveAsync(url.IdnHost, cancellationToken);
             return addresses.Length > 0 && addresses.All(a => IsAllowed(a, url.Port))
                 ? null
                 : $"Connections to {url.Host}:{url.Port} are not allowed.";
@@ -66,6 +66,35 @@ public sealed class AddressPolicy
         catch (SocketException)
         {
             return $"The host {url.Host} does not resolve.";
+        }
+    }
+
+    /// <summary>
+    /// A <see cref="SocketsHttpHandler.ConnectCallback"/> that resolves the host itself and connects only to the
+    /// addresses this policy allows (no second resolution to race with), so a name resolving to 127.0.0.1 is refused
+    /// as the literal would be, on every connection, redirects included.
+    /// </summary>
+    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var endpoint = context.DnsEndPoint;
+        var allowed = (await ResolveAsync(endpoint.Host, cancellationToken)).Where(a => IsAllowed(a, endpoint.Port)).ToArray();
+        if (allowed.Length == 0)
+        {
+            throw new DestinationRefusedException(
+                $"Refused to connect to {endpoint.Host}:{endpoint.Port}: it resolves to a loopback, private, link-local or otherwise internal address.");
+        }
+
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(allowed, endpoint.Port, cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
         }
     }
 
@@ -87,6 +116,10 @@ public sealed class AddressPolicy
 
         return !Refused.Any(n => n.BaseAddress.AddressFamily == normalized.AddressFamily && n.Contains(normalized));
     }
+
+    /// <summary>An IP literal (bracketed or not) as itself, else the name's addresses from DNS.</summary>
+    private static async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken) =>
+        IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken);
 }
 
 /// <summary>An outbound call was refused by <see cref="AddressPolicy"/>.</summary>

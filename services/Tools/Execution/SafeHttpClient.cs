@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 
 namespace AgentVerse.Tools.Execution;
@@ -38,7 +37,7 @@ public sealed class SafeHttpClient : IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             ConnectTimeout = TimeSpan.FromSeconds(10),
             PooledConnectionLifetime = TimeSpan.FromMinutes(1),
-            ConnectCallback = (context, cancellationToken) => ConnectAsync(policy, context.DnsEndPoint, cancellationToken),
+            ConnectCallback = policy.ConnectAsync,
         };
         _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
@@ -123,32 +122,6 @@ public sealed class SafeHttpClient : IDisposable
     }
 
     public void Dispose() => _client.Dispose();
-
-    private static async ValueTask<Stream> ConnectAsync(AddressPolicy policy, DnsEndPoint endpoint, CancellationToken cancellationToken)
-    {
-        var addresses = IPAddress.TryParse(endpoint.Host.Trim('[', ']'), out var literal)
-            ? [literal]
-            : await Dns.GetHostAddressesAsync(endpoint.Host, cancellationToken);
-        var allowed = addresses.Where(a => policy.IsAllowed(a, endpoint.Port)).ToArray();
-        if (allowed.Length == 0)
-        {
-            throw new DestinationRefusedException(
-                $"Refused to connect to {endpoint.Host}:{endpoint.Port}: it resolves to a loopback, private, link-local or otherwise internal address.");
-        }
-
-        // Only addresses that passed the check are ever connected to (no second resolution to race with).
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(allowed, endpoint.Port, cancellationToken);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
 
     private static DestinationRefusedException? FindRefusal(Exception? exception)
     {

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using AgentVerse.Tools.Execution;
 using AgentVerse.Tools.Registry;
@@ -19,7 +17,6 @@ namespace AgentVerse.Tools.Mcp.Client;
 public sealed class McpConnections : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<McpClient>>> _clients = new(StringComparer.Ordinal);
-    private readonly AddressPolicy _policy;
     private readonly ApiKeyProtector _keys;
     private readonly IOptions<McpClientSettings> _settings;
     private readonly ILoggerFactory _loggerFactory;
@@ -28,7 +25,6 @@ public sealed class McpConnections : IAsyncDisposable
 
     public McpConnections(AddressPolicy policy, ApiKeyProtector keys, IOptions<McpClientSettings> settings, ILoggerFactory loggerFactory)
     {
-        _policy = policy;
         _keys = keys;
         _settings = settings;
         _loggerFactory = loggerFactory;
@@ -36,7 +32,7 @@ public sealed class McpConnections : IAsyncDisposable
         _http = new HttpClient(new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
-            ConnectCallback = ConnectAsync,
+            ConnectCallback = policy.ConnectAsync,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         })
         { Timeout = Timeout.InfiniteTimeSpan };
@@ -174,29 +170,6 @@ public sealed class McpConnections : IAsyncDisposable
             {
                 _logger.LogDebug(e, "Closing MCP connection {ServerId} failed", serverId);
             }
-        }
-    }
-
-    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
-    {
-        var endpoint = context.DnsEndPoint;
-        var addresses = IPAddress.TryParse(endpoint.Host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(endpoint.Host, cancellationToken);
-        var allowed = addresses.Where(a => _policy.IsAllowed(a, endpoint.Port)).ToArray();
-        if (allowed.Length == 0)
-        {
-            throw new DestinationRefusedException($"Connections to {endpoint.Host}:{endpoint.Port} are not allowed.");
-        }
-
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(allowed, endpoint.Port, cancellationToken);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
         }
     }
 }
