@@ -4,7 +4,6 @@ using System.Text.Json;
 using AgentVerse.ServiceDefaults.Authentication;
 using AgentVerse.Tools.Execution;
 using AgentVerse.Tools.Mcp;
-using AgentVerse.Tools.Mcp.Client;
 using AgentVerse.Tools.Registry;
 using AgentVerse.Tools.Schema;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -35,21 +34,21 @@ public static class ToolsApi
     }
 
     public static async Task<Ok<ListToolsResponse>> ListAsync(
-        ClaimsPrincipal user, ToolCatalog catalog, McpServerStore mcpServers, CancellationToken cancellationToken,
+        ClaimsPrincipal user, ToolCatalog catalog, CancellationToken cancellationToken,
         string? type = null, string? search = null, int page = 1, int pageSize = 50)
     {
         var (userId, isAdmin) = user.Caller();
         page = Math.Max(page, 1);
         pageSize = Math.Clamp(pageSize, 1, 200);
-        var servers = mcpServers.ListByOwnerAsync(userId, cancellationToken);
-        var matching = (await catalog.ListAsync(userId, isAdmin, cancellationToken))
+        var listing = await catalog.ListAsync(userId, isAdmin, cancellationToken);
+        var matching = listing.Tools
             .Where(t => type is null || string.Equals(t.Type, type, StringComparison.OrdinalIgnoreCase))
             .Where(t => string.IsNullOrWhiteSpace(search)
                 || t.Name.Contains(search, StringComparison.OrdinalIgnoreCase)
                 || t.Description.Contains(search, StringComparison.OrdinalIgnoreCase))
             .ToList();
         var tools = matching.Skip((page - 1) * pageSize).Take(pageSize).Select(t => ToolView.From(t, userId)).ToList();
-        return TypedResults.Ok(new ListToolsResponse(tools, matching.Count, [.. (await servers).Select(McpServerSummary.From)], page, pageSize));
+        return TypedResults.Ok(new ListToolsResponse(tools, matching.Count, [.. listing.McpServers.Select(McpServerSummary.From)], page, pageSize));
     }
 
     public static async Task<Results<Ok<ToolView>, NotFound>> GetAsync(

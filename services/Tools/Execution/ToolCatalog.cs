@@ -10,17 +10,20 @@ namespace AgentVerse.Tools.Execution;
 /// </summary>
 public sealed class ToolCatalog(BuiltInCatalog builtIns, ToolRegistry registry, McpServerStore servers)
 {
-    /// <summary>The caller's tools in a stable order: built-ins by id, custom tools by creation, then MCP tools by server.</summary>
-    public async Task<IReadOnlyList<ResolvedTool>> ListAsync(string userId, bool isAdmin, CancellationToken cancellationToken)
+    /// <summary>
+    /// The caller's tools in a stable order (built-ins by id, custom tools by creation, then MCP tools by server), with
+    /// the caller's MCP servers they came from.
+    /// </summary>
+    public async Task<ToolListing> ListAsync(string userId, bool isAdmin, CancellationToken cancellationToken)
     {
         var custom = registry.ListVisibleAsync(userId, isAdmin, cancellationToken);
-        var remote = servers.ListByOwnerAsync(userId, cancellationToken);
-        return
+        var remote = await servers.ListByOwnerAsync(userId, cancellationToken);
+        return new(
         [
             .. builtIns.All,
             .. (await custom).Select(ResolvedTool.From),
-            .. (await remote).Where(s => s.Status == McpServerStatus.Connected).SelectMany(s => s.Tools.Select(t => ResolvedTool.From(s, t))),
-        ];
+            .. remote.Where(s => s.Status == McpServerStatus.Connected).SelectMany(s => s.Tools.Select(t => ResolvedTool.From(s, t))),
+        ], remote);
     }
 
     /// <summary>
@@ -43,7 +46,7 @@ public sealed class ToolCatalog(BuiltInCatalog builtIns, ToolRegistry registry, 
         if (McpToolIds.TryParse(id, out var serverId, out var name))
         {
             var server = await servers.GetAsync(serverId, cancellationToken);
-            return server is not null && (server.OwnerId == userId || isAdmin) && server.Tools.FirstOrDefault(t => t.Name == name) is { } tool
+            return server is not null && server.CanUse(userId, isAdmin) && server.Tools.FirstOrDefault(t => t.Name == name) is { } tool
                 ? ResolvedTool.From(server, tool)
                 : null;
         }
@@ -51,3 +54,6 @@ public sealed class ToolCatalog(BuiltInCatalog builtIns, ToolRegistry registry, 
         return null;
     }
 }
+
+/// <summary>A caller's tools and their registered MCP servers (connected or not).</summary>
+public sealed record ToolListing(IReadOnlyList<ResolvedTool> Tools, IReadOnlyList<McpServerRecord> McpServers);

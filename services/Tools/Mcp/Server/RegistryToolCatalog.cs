@@ -25,7 +25,7 @@ internal sealed class RegistryToolCatalog(ToolCatalog catalog, ToolExecutor exec
     public async ValueTask<IReadOnlyList<Tool>> ListToolsAsync(ClaimsPrincipal caller, CancellationToken cancellationToken)
     {
         var (userId, isAdmin) = caller.Caller();
-        return [.. (await catalog.ListAsync(userId, isAdmin, cancellationToken)).Where(IsActive).Select(Describe)];
+        return [.. (await catalog.ListAsync(userId, isAdmin, cancellationToken)).Tools.Where(IsActive).Select(Describe)];
     }
 
     public async ValueTask<CallToolResult?> CallToolAsync(ClaimsPrincipal caller, string name, IReadOnlyDictionary<string, JsonElement> arguments, CancellationToken cancellationToken)
