@@ -29,20 +29,19 @@ public static class ExecutionsApi
         pageSize = Math.Clamp(pageSize, 1, 200);
         var store = options.Value.StateStore;
         var ids = await dapr.GetStateAsync<List<string>>(store, ExecutionRecorder.UserIndexKey(userId), cancellationToken: cancellationToken) ?? [];
-        IEnumerable<string> wanted = ids;
-        if (toolId is null)
+        async Task<List<ToolExecutionRecord>> LoadAsync(IEnumerable<string> wanted)
         {
-            wanted = ids.Skip((page - 1) * pageSize).Take(pageSize);
+            var items = await dapr.GetBulkStateAsync<ToolExecutionRecord>(store, [.. wanted.Select(ExecutionRecorder.RecordKey)], cancellationToken: cancellationToken);
+            return [.. items.Where(i => i.Value is not null).Select(i => i.Value!).OrderByDescending(r => r.StartTime)];
         }
 
-        var items = await dapr.GetBulkStateAsync<ToolExecutionRecord>(store, [.. wanted.Select(ExecutionRecorder.RecordKey)], cancellationToken: cancellationToken);
-        var records = items.Where(i => i.Value is not null).Select(i => i.Value!).OrderByDescending(r => r.StartTime).ToList();
         if (toolId is null)
         {
-            return TypedResults.Ok(new ExecutionList(records, ids.Count, page, pageSize));
+            return TypedResults.Ok(new ExecutionList(await LoadAsync(ids.Skip((page - 1) * pageSize).Take(pageSize)), ids.Count, page, pageSize));
         }
 
-        var matching = records.Where(r => r.ToolId == toolId).ToList();
+        // The index is by user only: a tool's runs are picked from all of the user's (at most UserIndexLimit).
+        var matching = (await LoadAsync(ids)).Where(r => r.ToolId == toolId).ToList();
         return TypedResults.Ok(new ExecutionList([.. matching.Skip((page - 1) * pageSize).Take(pageSize)], matching.Count, page, pageSize));
     }
 

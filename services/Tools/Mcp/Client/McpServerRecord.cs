@@ -40,6 +40,9 @@ public sealed record McpServerRecord
     public DateTimeOffset UpdatedAt { get; init; }
 
     public bool IsStdio => Command.Count > 0;
+
+    /// <summary>Whether <paramref name="userId"/> may see, use and manage the server and its tools: its owner or an admin.</summary>
+    public bool CanUse(string userId, bool isAdmin) => isAdmin || OwnerId == userId;
 }
 
 /// <summary>A tool a remote server listed.</summary>

@@ -168,6 +168,6 @@ public static class McpServersApi
     {
         var (userId, isAdmin) = user.Caller();
         var server = await store.GetAsync(id, cancellationToken);
-        return server is not null && (server.OwnerId == userId || isAdmin) ? server : null;
+        return server is not null && server.CanUse(userId, isAdmin) ? server : null;
     }
 }
