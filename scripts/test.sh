@@ -47,4 +47,19 @@ if [ ! -f tests/interop/node_modules/.package-lock.json ] \
 fi
 
 # Debug, like a plain `dotnet build`: `agentverse up` runs the same bin/Debug outputs.
-dotnet test AgentVerse.sln --logger "console;verbosity=normal" "$@"
+# The projects' outputs interleave and a failure scrolls far up, so the run is also kept in a log
+# and whatever failed is repeated at the end.
+log="$(mktemp -t agentverse-test.XXXXXX.log)"
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test AgentVerse.sln --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
+if [ "$status" != 0 ]; then
+  # Details first, then the one-line list, so the end of the output names what failed.
+  echo
+  echo "test.sh: what failed, in detail:"
+  grep -E -A 20 '^\s*Failed [A-Za-z_]|The active test run was aborted' "$log" | cut -c1-300 | head -n 200 || true
+  echo
+  echo "test.sh: dotnet test failed (exit $status):"
+  grep -E '^\s*Failed [A-Za-z_]|error [A-Z]+[0-9]+:|Test Run (Failed|Aborted)|aborted' "$log" | cut -c1-300 | sort -u | head -n 40 || true
+fi
+exit "$status"
