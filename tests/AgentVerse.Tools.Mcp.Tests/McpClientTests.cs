@@ -112,7 +112,6 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
             changed.TrySetResult();
             return ValueTask.CompletedTask;
         });
-        await Task.Delay(500); // the client opens its GET stream right after initialize
 
         var id = (await RegisterAsync(rest, new { name = "chained", url = _remoteUrl, apiKey = RemoteKey, autoDiscovery = true })).GetProperty("id").GetString()!;
         await changed.Task.WaitAsync(TimeSpan.FromSeconds(10));

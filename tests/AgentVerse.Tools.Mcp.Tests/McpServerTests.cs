@@ -131,7 +131,6 @@ public sealed class McpServerTests(ToolsFixture fixture)
         await using (friendClient)
         await using (strangerClient)
         {
-            await Task.Delay(500); // the clients open their GET streams right after initialize
             object Tool(params string[] sharedWith) => new
             {
                 name = "notes", endpoint = "http://127.0.0.1:9/notes", method = "POST",
@@ -156,6 +155,48 @@ public sealed class McpServerTests(ToolsFixture fixture)
             Assert.Equal(2, friendChanges.Count);
             Assert.Equal(0, strangerChanges.Count);
         }
+    }
+
+    [Fact]
+    public async Task A_change_before_the_GET_stream_opens_is_sent_on_it_and_a_second_GET_gets_409()
+    {
+        var user = await Run.NewAccountAsync();
+        using var rest = Run.ToolsClient(user.Token);
+        var sessionId = await McpRpc.OpenSessionAsync(Run.Tools.Client, user.Token);
+        using var created = await rest.PostAsJsonAsync("/api/v1/tools", new { name = "early", endpoint = "http://127.0.0.1:9/early", method = "POST" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        using var stream = await OpenGetStreamAsync(user.Token, sessionId);
+        var firstEvent = await ReadDataLineAsync(stream).WaitAsync(TimeSpan.FromSeconds(10));
+        using var second = await OpenGetStreamAsync(user.Token, sessionId);
+
+        Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+        Assert.Equal("notifications/tools/list_changed", JsonElement.Parse(firstEvent).GetProperty("method").GetString());
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+    }
+
+    private async Task<HttpResponseMessage> OpenGetStreamAsync(string token, string sessionId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/mcp");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        request.Headers.Authorization = new("Bearer", token);
+        request.Headers.Add("Mcp-Session-Id", sessionId);
+        request.Headers.Add("MCP-Protocol-Version", McpRpc.Latest);
+        return await Run.Tools.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+    }
+
+    private static async Task<string> ReadDataLineAsync(HttpResponseMessage stream)
+    {
+        using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                return line["data: ".Length..];
+            }
+        }
+
+        throw new EndOfStreamException("the GET stream ended without an event");
     }
 
     private async Task<(McpClient Client, NotificationCounter Changes)> ConnectCountingChangesAsync(string token)

@@ -162,13 +162,18 @@ internal static class McpServerApi
             return JsonRpcError(StatusCodes.Status406NotAcceptable, McpErrorCode.InvalidRequest, "Accept must list text/event-stream.");
         }
 
+        if (!session.TryClaimStream())
+        {
+            return JsonRpcError(StatusCodes.Status409Conflict, McpErrorCode.InvalidRequest, "This session's GET stream was already opened; start a new session.");
+        }
+
         using (session.Use())
         {
             StartEventStream(http);
             await http.Response.Body.FlushAsync(http.RequestAborted);
             try
             {
-                await session.Transport.HandleGetRequestAsync(http.Response.Body, http.RequestAborted);
+                await session.StreamAsync(http.Response.Body, http.RequestAborted);
             }
             catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
             {

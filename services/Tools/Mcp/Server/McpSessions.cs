@@ -8,8 +8,12 @@ namespace AgentVerse.Tools.Mcp.Server;
 /// <summary>One session-based MCP connection (protocol 2025-11-25 and earlier), bound to the user who opened it.</summary>
 internal sealed class McpSession(string id, string userId, bool isAdmin, StreamableHttpServerTransport transport, McpServer server, TimeProvider clock) : IAsyncDisposable
 {
+    private readonly Lock _streamGate = new();
     private int _active;
     private long _lastUsedTicks = clock.GetUtcNow().UtcTicks;
+    private bool _streamClaimed;
+    private bool _streamOpen;
+    private bool _toolsChangedPending;
 
     public string Id { get; } = id;
 
@@ -34,6 +38,64 @@ internal sealed class McpSession(string id, string userId, bool isAdmin, Streama
         Interlocked.Increment(ref _active);
         Touch();
         return new Release(this);
+    }
+
+    /// <summary>Claims the session's one GET stream (the SDK serves one per session); false when it was claimed before.</summary>
+    public bool TryClaimStream()
+    {
+        lock (_streamGate)
+        {
+            var claimed = !_streamClaimed;
+            _streamClaimed = true;
+            return claimed;
+        }
+    }
+
+    /// <summary>
+    /// Serves the claimed GET stream until the client leaves. A change announced before the stream opened is sent
+    /// on it first: the SDK refuses unsolicited messages until then, and a client that has just initialized would
+    /// otherwise miss it.
+    /// </summary>
+    public async Task StreamAsync(Stream body, CancellationToken cancellationToken)
+    {
+        // The transport takes the stream before its first await, so sends may follow at once.
+        var streaming = Transport.HandleGetRequestAsync(body, cancellationToken);
+        bool announce;
+        lock (_streamGate)
+        {
+            _streamOpen = true;
+            announce = _toolsChangedPending;
+            _toolsChangedPending = false;
+        }
+
+        if (announce)
+        {
+            try
+            {
+                await Server.SendNotificationAsync(NotificationMethods.ToolListChangedNotification, cancellationToken);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or IOException)
+            {
+                // The stream failed at once; the transport's own task below reports how.
+            }
+        }
+
+        await streaming;
+    }
+
+    /// <summary>Sends <c>notifications/tools/list_changed</c>, or keeps it for the GET stream if none is open yet.</summary>
+    public Task NotifyToolsChangedAsync()
+    {
+        lock (_streamGate)
+        {
+            if (!_streamOpen)
+            {
+                _toolsChangedPending = true;
+                return Task.CompletedTask;
+            }
+        }
+
+        return Server.SendNotificationAsync(NotificationMethods.ToolListChangedNotification);
     }
 
     public async ValueTask DisposeAsync()
@@ -134,7 +196,7 @@ internal sealed class McpSessions : BackgroundService
         {
             try
             {
-                await session.Server.SendNotificationAsync(NotificationMethods.ToolListChangedNotification);
+                await session.NotifyToolsChangedAsync();
             }
             catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or IOException)
             {
