@@ -77,8 +77,8 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
         var listed = await client.GetFromJsonAsync<JsonElement>("/api/v1/mcp/servers");
 
         Assert.Equal("connected", server.GetProperty("status").GetString());
-        Assert.Equal(5, server.GetProperty("toolsDiscovered").GetInt32());
-        Assert.Equal([$"mcp.{id}.add", $"mcp.{id}.env", $"mcp.{id}.pixel", $"mcp.{id}.reverse", $"mcp.{id}.sleep"], server.GetProperty("tools").EnumerateArray().Select(t => t.GetProperty("id").GetString()).Order());
+        Assert.Equal(6, server.GetProperty("toolsDiscovered").GetInt32());
+        Assert.Equal([$"mcp.{id}.add", $"mcp.{id}.big", $"mcp.{id}.env", $"mcp.{id}.pixel", $"mcp.{id}.reverse", $"mcp.{id}.sleep"], server.GetProperty("tools").EnumerateArray().Select(t => t.GetProperty("id").GetString()).Order());
         Assert.All(server.GetProperty("tools").EnumerateArray(), t => Assert.Equal("mcp", t.GetProperty("type").GetString()));
         Assert.Equal("success", reversed.GetProperty("status").GetString());
         Assert.Equal("olleh", reversed.GetProperty("result").GetString());
@@ -87,7 +87,7 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
         Assert.Equal(42, added.GetProperty("result").GetProperty("sum").GetDouble());
         Assert.Equal("image/png", image.GetProperty("result")[0].GetProperty("mimeType").GetString()); // content blocks when not text
         var entry = Assert.Single(listed.GetProperty("servers").EnumerateArray());
-        Assert.Equal(5, entry.GetProperty("toolCount").GetInt32());
+        Assert.Equal(6, entry.GetProperty("toolCount").GetInt32());
         Assert.Equal("connected", entry.GetProperty("status").GetString());
         Assert.True(entry.GetProperty("hasApiKey").GetBoolean());
         Assert.DoesNotContain(RemoteKey, listed.GetRawText(), StringComparison.Ordinal);
@@ -193,6 +193,21 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_remote_reply_over_the_size_limit_is_a_tool_error_and_the_server_stays_usable()
+    {
+        var user = await Run.NewAccountAsync();
+        using var client = Run.ToolsClient(user.Token);
+        var id = (await RegisterAsync(client, new { name = "bulky", url = _remoteUrl, apiKey = RemoteKey, autoDiscovery = true })).GetProperty("id").GetString()!;
+
+        var huge = await ExecuteAsync(client, id, "big", new { bytes = 200_000 }); // the fixture's limit is 64 KiB
+        var small = await ExecuteAsync(client, id, "big", new { bytes = 1000 });
+
+        Assert.Equal("error", huge.GetProperty("status").GetString());
+        Assert.Contains("65536-byte limit", huge.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1000, small.GetProperty("result").GetString()!.Length);
+    }
+
+    [Fact]
     public async Task A_remote_tool_slower_than_the_requested_timeout_times_out()
     {
         var user = await Run.NewAccountAsync();
@@ -236,7 +251,7 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
         using var theirGet = await otherClient.GetAsync($"/api/v1/tools/mcp.{id}.add");
         using var delete = await client.DeleteAsync($"/api/v1/tools/mcp.{id}.add");
 
-        Assert.Equal(5, mine.GetProperty("total").GetInt32());
+        Assert.Equal(6, mine.GetProperty("total").GetInt32());
         Assert.All(mine.GetProperty("tools").EnumerateArray(), t =>
         {
             Assert.Equal("mcp", t.GetProperty("type").GetString());
@@ -245,7 +260,7 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
         });
         var server = Assert.Single(mine.GetProperty("mcpServers").EnumerateArray());
         Assert.Equal(id, server.GetProperty("id").GetString());
-        Assert.Equal(5, server.GetProperty("toolCount").GetInt32());
+        Assert.Equal(6, server.GetProperty("toolCount").GetInt32());
         Assert.Equal("connected", server.GetProperty("status").GetString());
         Assert.Contains("tools", server.GetProperty("capabilities").EnumerateArray().Select(c => c.GetString()));
         Assert.True(single.GetProperty("parameters").GetProperty("a").GetProperty("required").GetBoolean());
@@ -306,7 +321,7 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
 
         Assert.Equal(0, before.GetProperty("toolCount").GetInt32());
         Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
-        Assert.Equal(5, after.GetProperty("toolCount").GetInt32());
+        Assert.Equal(6, after.GetProperty("toolCount").GetInt32());
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, call.StatusCode);

@@ -13,6 +13,7 @@ public sealed class ToolsFixture : IAsyncLifetime
         ["Mcp__Server__PageSize"] = "1",
         ["Mcp__Server__MaxSessionsPerUser"] = "8",
         ["Mcp__Client__CallTimeout"] = "00:00:02",
+        ["Mcp__Client__MaxResponseBytes"] = "65536",
         // The tests' MCP servers listen on loopback, which the SSRF policy otherwise refuses.
         ["Tools__Http__AllowedNetworks__0"] = "127.0.0.0/8",
     });

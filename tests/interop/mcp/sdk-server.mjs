@@ -1,6 +1,6 @@
 // A small MCP server written with the official TypeScript SDK (Streamable HTTP, sessions), for AgentVerse's MCP
-// client to register: tools 'reverse' (text), 'add' (structured), 'sleep' (answers after `ms`), 'pixel' (an image) and 'env' (whether
-// environment variable `name` is set, to check what a stdio child inherits). Prints "listening <port>" once ready.
+// client to register: tools 'reverse' (text), 'add' (structured), 'sleep' (answers after `ms`), 'pixel' (an image), 'env' (whether
+// environment variable `name` is set, to check what a stdio child inherits) and 'big' (`bytes` characters of text). Prints "listening <port>" once ready.
 // Usage: node sdk-server.mjs [port]   (0 or none: any free port);  node sdk-server.mjs --stdio
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -32,6 +32,11 @@ const tools = [
     inputSchema: { type: 'object', properties: {} },
   },
   {
+    name: 'big',
+    description: 'A text of the given length.',
+    inputSchema: { type: 'object', properties: { bytes: { type: 'number' } }, required: ['bytes'] },
+  },
+  {
     name: 'env',
     description: 'Whether an environment variable is set.',
     inputSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
@@ -57,6 +62,8 @@ function newServer() {
         return { content: [{ type: 'text', text: 'awake' }] };
       case 'pixel':
         return { content: [{ type: 'image', data: PIXEL_PNG, mimeType: 'image/png' }] };
+      case 'big':
+        return { content: [{ type: 'text', text: 'x'.repeat(Number(args.bytes)) }] };
       case 'env':
         return { content: [{ type: 'text', text: String(process.env[String(args.name)] !== undefined) }] };
       default:

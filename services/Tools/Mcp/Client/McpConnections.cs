@@ -29,13 +29,13 @@ public sealed class McpConnections : IAsyncDisposable
         _settings = settings;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<McpConnections>();
-        _http = new HttpClient(new SocketsHttpHandler
+        var sockets = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
             ConnectCallback = policy.ConnectAsync,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        })
-        { Timeout = Timeout.InfiniteTimeSpan };
+        };
+        _http = new HttpClient(new ResponseSizeLimitHandler(settings.Value.MaxResponseBytes, sockets)) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
     /// <summary>Opens a fresh connection (not cached), for registration and refresh.</summary>
@@ -101,8 +101,8 @@ public sealed class McpConnections : IAsyncDisposable
             {
                 return await client.CallToolAsync(request, timeout.Token);
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or ObjectDisposedException or InvalidOperationException
-                || (e is McpException && e is not McpProtocolException))
+            catch (Exception e) when ((e is HttpRequestException or IOException or ObjectDisposedException or InvalidOperationException
+                || (e is McpException && e is not McpProtocolException)) && McpResponseTooLargeException.FoundIn(e) is null)
             {
                 _logger.LogInformation("MCP server {ServerId} lost its session ({Error}); reconnecting", server.Id, e.Message);
                 await ForgetAsync(server.Id, client);

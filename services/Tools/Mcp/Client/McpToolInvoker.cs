@@ -24,6 +24,10 @@ public sealed class McpToolInvoker(McpConnections connections)
         {
             result = await connections.CallToolAsync(server, toolName, arguments, cancellationToken);
         }
+        catch (Exception e) when (McpResponseTooLargeException.FoundIn(e) is { } tooLarge)
+        {
+            throw new ToolExecutionException(tooLarge.Message);
+        }
         catch (McpProtocolException e)
         {
             throw new ToolExecutionException($"The MCP server refused the call: {e.Message}");
