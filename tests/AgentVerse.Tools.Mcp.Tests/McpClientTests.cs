@@ -158,6 +158,20 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_tool_list_over_the_size_limit_leaves_the_server_registered_with_status_error()
+    {
+        var user = await Run.NewAccountAsync();
+        using var client = Run.ToolsClient(user.Token);
+        await using var bloated = NodeScript.Start("mcp/sdk-server.mjs", ["0"], new Dictionary<string, string> { ["MCP_DESCRIPTION_PADDING"] = "20000" });
+        var url = $"http://127.0.0.1:{(await bloated.FirstLineAsync(TimeSpan.FromSeconds(30))).Split(' ')[1]}/mcp";
+
+        var server = await RegisterAsync(client, new { name = "bloated", url, autoDiscovery = true }); // 6 tools × 20 kB > 64 KiB
+
+        Assert.Equal("error", server.GetProperty("status").GetString());
+        Assert.Contains("larger than 65536 bytes", server.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_session_the_remote_forgot_is_reopened_on_the_next_call()
     {
         var user = await Run.NewAccountAsync();
@@ -203,7 +217,7 @@ public sealed class McpClientTests(ToolsFixture fixture) : IAsyncLifetime
         var small = await ExecuteAsync(client, id, "big", new { bytes = 1000 });
 
         Assert.Equal("error", huge.GetProperty("status").GetString());
-        Assert.Contains("65536-byte limit", huge.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("larger than 65536 bytes", huge.GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.Equal(1000, small.GetProperty("result").GetString()!.Length);
     }
 

@@ -201,4 +201,19 @@ public sealed class SafeHttpClient : IDisposable
 }
 
 /// <summary>The response body is larger than the configured limit.</summary>
-public sealed class ResponseTooLargeException(int limit) : Exception($"The response is larger than {limit} bytes.");
+public sealed class ResponseTooLargeException(int limit) : Exception($"The response is larger than {limit} bytes.")
+{
+    /// <summary>This exception in <paramref name="e"/> or what it wraps (the MCP SDK's transport may wrap it).</summary>
+    public static ResponseTooLargeException? FoundIn(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is ResponseTooLargeException tooLarge)
+            {
+                return tooLarge;
+            }
+        }
+
+        return null;
+    }
+}

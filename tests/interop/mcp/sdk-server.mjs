@@ -2,6 +2,7 @@
 // client to register: tools 'reverse' (text), 'add' (structured), 'sleep' (answers after `ms`), 'pixel' (an image), 'env' (whether
 // environment variable `name` is set, to check what a stdio child inherits) and 'big' (`bytes` characters of text). Prints "listening <port>" once ready.
 // Usage: node sdk-server.mjs [port]   (0 or none: any free port);  node sdk-server.mjs --stdio
+// MCP_DESCRIPTION_PADDING=n lengthens every tool description by n characters (a tools/list over a client's limit).
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -42,6 +43,9 @@ const tools = [
     inputSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
   },
 ];
+
+const padding = 'x'.repeat(Number(process.env.MCP_DESCRIPTION_PADDING ?? 0));
+for (const tool of tools) tool.description += padding;
 
 const PIXEL_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 

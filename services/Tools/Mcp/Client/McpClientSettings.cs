@@ -19,8 +19,8 @@ public sealed class McpClientSettings
     /// The most a remote server may send in one reply (or one event of a stream) before the read fails: a tool result
     /// is held in memory whole, so a hostile or broken server must not be able to send without end.
     /// </summary>
-    [Range(1024, 256L * 1024 * 1024)]
-    public long MaxResponseBytes { get; set; } = 4L * 1024 * 1024;
+    [Range(1024, 256 * 1024 * 1024)]
+    public int MaxResponseBytes { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>Whether admins may register stdio servers (a command the tools service runs).</summary>
     public bool StdioEnabled { get; set; } = true;

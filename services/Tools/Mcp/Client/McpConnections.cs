@@ -102,7 +102,7 @@ public sealed class McpConnections : IAsyncDisposable
                 return await client.CallToolAsync(request, timeout.Token);
             }
             catch (Exception e) when ((e is HttpRequestException or IOException or ObjectDisposedException or InvalidOperationException
-                || (e is McpException && e is not McpProtocolException)) && McpResponseTooLargeException.FoundIn(e) is null)
+                || (e is McpException && e is not McpProtocolException)) && ResponseTooLargeException.FoundIn(e) is null)
             {
                 _logger.LogInformation("MCP server {ServerId} lost its session ({Error}); reconnecting", server.Id, e.Message);
                 await ForgetAsync(server.Id, client);

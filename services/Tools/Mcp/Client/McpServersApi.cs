@@ -146,10 +146,11 @@ public static class McpServersApi
                 UpdatedAt = time.GetUtcNow(),
             };
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or McpException or OperationCanceledException or InvalidOperationException
-            && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when ((e is HttpRequestException or IOException or McpException or OperationCanceledException or InvalidOperationException
+            || ResponseTooLargeException.FoundIn(e) is not null) && !cancellationToken.IsCancellationRequested)
         {
-            return server with { Status = McpServerStatus.Error, Error = $"Connecting failed: {e.Message}", UpdatedAt = time.GetUtcNow() };
+            var reason = ResponseTooLargeException.FoundIn(e)?.Message ?? e.Message;
+            return server with { Status = McpServerStatus.Error, Error = $"Connecting failed: {reason}", UpdatedAt = time.GetUtcNow() };
         }
     }
 

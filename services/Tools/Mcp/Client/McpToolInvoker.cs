@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentVerse.Tools.BuiltIns;
+using AgentVerse.Tools.Execution;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 
@@ -24,7 +25,7 @@ public sealed class McpToolInvoker(McpConnections connections)
         {
             result = await connections.CallToolAsync(server, toolName, arguments, cancellationToken);
         }
-        catch (Exception e) when (McpResponseTooLargeException.FoundIn(e) is { } tooLarge)
+        catch (Exception e) when (ResponseTooLargeException.FoundIn(e) is { } tooLarge)
         {
             throw new ToolExecutionException(tooLarge.Message);
         }

@@ -1,31 +1,12 @@
+using AgentVerse.Tools.Execution;
+
 namespace AgentVerse.Tools.Mcp.Client;
-
-/// <summary>What a remote MCP server sent was over <see cref="McpClientSettings.MaxResponseBytes"/>.</summary>
-public sealed class McpResponseTooLargeException(long limit)
-    : Exception($"The MCP server's response exceeded the {limit}-byte limit.")
-{
-    public long Limit { get; } = limit;
-
-    /// <summary>This exception in <paramref name="e"/> or what it wraps (the SDK's transport may wrap it).</summary>
-    public static McpResponseTooLargeException? FoundIn(Exception? e)
-    {
-        for (; e is not null; e = e.InnerException)
-        {
-            if (e is McpResponseTooLargeException tooLarge)
-            {
-                return tooLarge;
-            }
-        }
-
-        return null;
-    }
-}
 
 /// <summary>
 /// Bounds what a remote MCP server can make this service buffer: a JSON reply as a whole, and each event of an
 /// event stream (the GET stream lives for the session, so its total is not bounded, only each message on it).
 /// </summary>
-internal sealed class ResponseSizeLimitHandler(long maxBytes, HttpMessageHandler inner) : DelegatingHandler(inner)
+public sealed class ResponseSizeLimitHandler(int maxBytes, HttpMessageHandler inner) : DelegatingHandler(inner)
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -34,7 +15,7 @@ internal sealed class ResponseSizeLimitHandler(long maxBytes, HttpMessageHandler
         if (content.Headers.ContentLength > maxBytes)
         {
             response.Dispose();
-            throw new McpResponseTooLargeException(maxBytes);
+            throw new ResponseTooLargeException(maxBytes);
         }
 
         var perEvent = content.Headers.ContentType?.MediaType == "text/event-stream";
@@ -49,7 +30,7 @@ internal sealed class ResponseSizeLimitHandler(long maxBytes, HttpMessageHandler
     }
 
     /// <summary>Counts what is read and fails the read that goes over the limit.</summary>
-    private sealed class BoundedReadStream(Stream inner, long maxBytes, bool perEvent) : Stream
+    private sealed class BoundedReadStream(Stream inner, int maxBytes, bool perEvent) : Stream
     {
         private long _counted;
         private bool _lineEmpty = true;
@@ -103,7 +84,8 @@ internal sealed class ResponseSizeLimitHandler(long maxBytes, HttpMessageHandler
             }
             else
             {
-                // An event ends at an empty line; CR is ignored so CRLF streams count the same.
+                // An event ends at an empty line; CR is ignored so CRLF streams count the same. Checked byte by byte,
+                // since one read may hold the end of an oversized event and the blank line after it.
                 foreach (var b in read)
                 {
                     if (b == (byte)'\n')
@@ -113,13 +95,16 @@ internal sealed class ResponseSizeLimitHandler(long maxBytes, HttpMessageHandler
                     }
                     else if (b != (byte)'\r')
                     {
-                        _counted++;
                         _lineEmpty = false;
+                        if (++_counted > maxBytes)
+                        {
+                            throw new ResponseTooLargeException(maxBytes);
+                        }
                     }
                 }
             }
 
-            return _counted > maxBytes ? throw new McpResponseTooLargeException(maxBytes) : read.Length;
+            return _counted > maxBytes ? throw new ResponseTooLargeException(maxBytes) : read.Length;
         }
     }
 }
