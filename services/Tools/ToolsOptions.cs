@@ -35,8 +35,8 @@ public sealed class ToolsOptions
     public int RecordQueueCapacity { get; set; } = 10_000;
 
     /// <summary>
-    /// How long the writer waits for more executions before saving a batch that is not full. Each batch rewrites the
-    /// users' indexes (up to <see cref="UserIndexLimit"/> ids) and costs three sidecar calls, so under load a longer
+    /// How long the writer waits for more executions before saving a batch that is not full. Each batch costs a few
+    /// sidecar calls (each user's index head and bucket, the transaction, the bulk publish), so under load a longer
     /// wait is much cheaper per execution; records become visible that much later.
     /// </summary>
     [Range(0, 1_000)]

@@ -36,6 +36,7 @@ public static class ToolsServiceExtensions
         services.AddSingleton<ApiKeyProtector>();
         services.AddSingleton<ToolRegistry>();
         services.AddSingleton<CustomToolInvoker>();
+        services.AddSingleton<ExecutionIndex>();
         services.AddSingleton<ExecutionRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<ExecutionRecorder>());
         services.AddSingleton<ToolCatalog>();

@@ -53,7 +53,7 @@ public sealed class ExecutionRecorderTests
                 foreach (var operation in body.RootElement.GetProperty("operations").EnumerateArray())
                 {
                     var key = operation.GetProperty("request").GetProperty("key").GetString()!;
-                    if (key.StartsWith("tool-executions-by-user:", StringComparison.Ordinal))
+                    if (key.StartsWith("tool-execution-index:", StringComparison.Ordinal))
                     {
                         Indexes[key] = operation.GetProperty("request").GetProperty("value").GetRawText();
                     }
@@ -112,6 +112,12 @@ public sealed class ExecutionRecorderTests
         }
     }
 
+    private static ExecutionRecorder Recorder(DaprClient dapr, ToolsOptions options)
+    {
+        var settings = Options.Create(options);
+        return new ExecutionRecorder(dapr, new ExecutionIndex(dapr, settings), settings, NullLogger<ExecutionRecorder>.Instance);
+    }
+
     private static ToolExecutionRecord Record(int i) => new(
         $"e{i}", "calculator", i % 2 == 0 ? "alice" : "bob", JsonDocument.Parse("""{"expression":"1+1"}""").RootElement, null,
         "COMPLETED", "success", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, 1, "trace", null, null);
@@ -121,7 +127,7 @@ public sealed class ExecutionRecorderTests
     {
         var sidecar = new RecordingSidecar();
         using var dapr = new DaprClient(new HttpClient(sidecar), new DaprClientOptions { HttpEndpoint = new Uri("http://127.0.0.1:1/") });
-        var recorder = new ExecutionRecorder(dapr, Options.Create(new ToolsOptions { RecordQueueCapacity = 50 }), NullLogger<ExecutionRecorder>.Instance);
+        var recorder = Recorder(dapr, new ToolsOptions { RecordQueueCapacity = 50 });
         await recorder.StartAsync(default);
 
         // More than the queue holds: the producers wait rather than lose records.
@@ -133,9 +139,9 @@ public sealed class ExecutionRecorderTests
         Assert.Equal(500, sidecar.Published.Distinct().Count());
         // Batched: far fewer transactions than records.
         Assert.True(sidecar.Transactions < 100, $"{sidecar.Transactions} transactions");
-        var aliceIndex = JsonSerializer.Deserialize<List<string>>(sidecar.Indexes["tool-executions-by-user:alice"])!;
-        Assert.Equal(250, aliceIndex.Count);
-        Assert.Equal("e498", aliceIndex[0]);
+        // Alice has the even ones, 250 in all: buckets of 100, 100 and 50, the newest last.
+        Assert.Equal(250, JsonDocument.Parse(sidecar.Indexes["tool-execution-index:alice"]).RootElement.GetProperty("count").GetInt32());
+        Assert.Equal("e498", JsonSerializer.Deserialize<List<string>>(sidecar.Indexes["tool-execution-index:alice:2"])![^1]);
     }
 
     [Fact]
@@ -144,7 +150,7 @@ public sealed class ExecutionRecorderTests
         var sidecar = new RecordingSidecar();
         using var dapr = new DaprClient(new HttpClient(sidecar), new DaprClientOptions { HttpEndpoint = new Uri("http://127.0.0.1:1/") });
         // A long batching wait, so the 20 records queued at once form one batch.
-        var recorder = new ExecutionRecorder(dapr, Options.Create(new ToolsOptions { RecordBatchDelayMs = 200 }), NullLogger<ExecutionRecorder>.Instance);
+        var recorder = Recorder(dapr, new ToolsOptions { RecordBatchDelayMs = 200 });
         await recorder.StartAsync(default);
 
         await Task.WhenAll(Enumerable.Range(0, 20).Select(i => recorder.RecordAsync(Record(i), default).AsTask()));
@@ -159,7 +165,7 @@ public sealed class ExecutionRecorderTests
     {
         var sidecar = new RecordingSidecar { PartialFailures = 2 };
         using var dapr = new DaprClient(new HttpClient(sidecar), new DaprClientOptions { HttpEndpoint = new Uri("http://127.0.0.1:1/") });
-        var recorder = new ExecutionRecorder(dapr, Options.Create(new ToolsOptions { RecordBatchDelayMs = 200 }), NullLogger<ExecutionRecorder>.Instance);
+        var recorder = Recorder(dapr, new ToolsOptions { RecordBatchDelayMs = 200 });
         await recorder.StartAsync(default);
 
         await Task.WhenAll(Enumerable.Range(0, 20).Select(i => recorder.RecordAsync(Record(i), default).AsTask()));
@@ -176,7 +182,7 @@ public sealed class ExecutionRecorderTests
     {
         var sidecar = new RecordingSidecar { TotalFailures = 3 };
         using var dapr = new DaprClient(new HttpClient(sidecar), new DaprClientOptions { HttpEndpoint = new Uri("http://127.0.0.1:1/") });
-        var recorder = new ExecutionRecorder(dapr, Options.Create(new ToolsOptions { RecordBatchDelayMs = 0 }), NullLogger<ExecutionRecorder>.Instance);
+        var recorder = Recorder(dapr, new ToolsOptions { RecordBatchDelayMs = 0 });
         await recorder.StartAsync(default);
 
         await recorder.RecordAsync(Record(1), default);
@@ -200,7 +206,7 @@ public sealed class ExecutionRecorderTests
     {
         var sidecar = new RecordingSidecar();
         using var dapr = new DaprClient(new HttpClient(sidecar), new DaprClientOptions { HttpEndpoint = new Uri("http://127.0.0.1:1/") });
-        var recorder = new ExecutionRecorder(dapr, Options.Create(new ToolsOptions { RecordQueueCapacity = 1 }), NullLogger<ExecutionRecorder>.Instance);
+        var recorder = Recorder(dapr, new ToolsOptions { RecordQueueCapacity = 1 });
         await recorder.StartAsync(default);
         await recorder.StopAsync(default);
 

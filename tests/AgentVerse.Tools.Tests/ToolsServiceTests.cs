@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using AgentVerse.Tools.Execution;
 
 namespace AgentVerse.Tools.Tests;
 
@@ -186,8 +187,8 @@ public sealed class ToolsServiceTests(ToolsFixture fixture)
         Assert.Equal(response.GetProperty("traceId").GetString(), record.GetProperty("traceId").GetString());
         Assert.True(record.TryGetProperty("startTime", out _) && record.TryGetProperty("endTime", out _) && record.TryGetProperty("duration", out _));
 
-        var index = await fixture.ToolsSidecar.GetStateAsync<List<string>>("statestore", $"tool-executions-by-user:{fixture.Bob.Id}");
-        Assert.Contains(executionId, index!);
+        var index = new ExecutionIndex(fixture.ToolsSidecar, Microsoft.Extensions.Options.Options.Create(new ToolsOptions()));
+        Assert.Contains(executionId, await index.ReadAsync(fixture.Bob.Id, default));
     }
 
     [Fact]

@@ -21,14 +21,14 @@ public static class ExecutionsApi
     }
 
     public static async Task<Ok<ExecutionList>> ListAsync(
-        ClaimsPrincipal user, DaprClient dapr, IOptions<ToolsOptions> options, CancellationToken cancellationToken,
+        ClaimsPrincipal user, DaprClient dapr, ExecutionIndex index, IOptions<ToolsOptions> options, CancellationToken cancellationToken,
         string? toolId = null, int page = 1, int pageSize = 50)
     {
         var (userId, _) = user.Caller();
         page = Math.Max(page, 1);
         pageSize = Math.Clamp(pageSize, 1, 200);
         var store = options.Value.StateStore;
-        var ids = await dapr.GetStateAsync<List<string>>(store, ExecutionRecorder.UserIndexKey(userId), cancellationToken: cancellationToken) ?? [];
+        var ids = await index.ReadAsync(userId, cancellationToken);
         async Task<List<ToolExecutionRecord>> LoadAsync(IEnumerable<string> wanted)
         {
             var items = await dapr.GetBulkStateAsync<ToolExecutionRecord>(store, [.. wanted.Select(ExecutionRecorder.RecordKey)], cancellationToken: cancellationToken);

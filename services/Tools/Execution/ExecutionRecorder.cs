@@ -7,7 +7,7 @@ namespace AgentVerse.Tools.Execution;
 /// <summary>
 /// Records executions off the request path: a bounded channel (a full one makes callers wait, never drops) drained
 /// by one background writer that saves each batch — the records (<c>tool-execution:{id}</c>) and every affected
-/// user's index (<c>tool-executions-by-user:{userId}</c>) — in a state transaction, then publishes the batch's
+/// user's <see cref="ExecutionIndex"/> — in a state transaction, then publishes the batch's
 /// <c>tool.executed</c> events in one bulk publish. Stopping completes the channel and waits for the writer to drain it.
 /// </summary>
 public sealed class ExecutionRecorder : IHostedService
@@ -18,14 +18,16 @@ public sealed class ExecutionRecorder : IHostedService
 
     private readonly Channel<ToolExecutionRecord> _channel;
     private readonly DaprClient _dapr;
+    private readonly ExecutionIndex _index;
     private readonly ToolsOptions _options;
     private readonly ILogger<ExecutionRecorder> _logger;
     private Task _writer = Task.CompletedTask;
 
-    public ExecutionRecorder(DaprClient dapr, IOptions<ToolsOptions> options, ILogger<ExecutionRecorder> logger)
+    public ExecutionRecorder(DaprClient dapr, ExecutionIndex index, IOptions<ToolsOptions> options, ILogger<ExecutionRecorder> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _dapr = dapr;
+        _index = index;
         _options = options.Value;
         _logger = logger;
         _channel = Channel.CreateBounded<ToolExecutionRecord>(new BoundedChannelOptions(_options.RecordQueueCapacity)
@@ -36,8 +38,6 @@ public sealed class ExecutionRecorder : IHostedService
     }
 
     public static string RecordKey(string executionId) => $"tool-execution:{executionId}";
-
-    public static string UserIndexKey(string userId) => $"tool-executions-by-user:{userId}";
 
     public ValueTask RecordAsync(ToolExecutionRecord record, CancellationToken cancellationToken)
     {
@@ -170,12 +170,7 @@ public sealed class ExecutionRecorder : IHostedService
         operations.AddRange(batch.Select(r => StateTransactionRequest.Upsert(RecordKey(r.Id), r)));
         foreach (var user in batch.GroupBy(r => r.UserId))
         {
-            var key = UserIndexKey(user.Key);
-            var (ids, etag) = await _dapr.GetStateAndETagAsync<List<string>>(_options.StateStore, key, cancellationToken: cancellationToken);
-            // Newest first, bounded.
-            List<string> updated = [.. user.Reverse().Select(r => r.Id).Concat(ids ?? []).Take(_options.UserIndexLimit)];
-            operations.Add(StateTransactionRequest.Upsert(key, updated, etag.Length == 0 ? null : etag,
-                options: new StateOptions { Concurrency = ConcurrencyMode.FirstWrite }));
+            operations.AddRange(await _index.AppendAsync(user.Key, [.. user.Select(r => r.Id)], cancellationToken));
         }
 
         await _dapr.ExecuteStateTransactionAsync(_options.StateStore, operations, cancellationToken: cancellationToken);
