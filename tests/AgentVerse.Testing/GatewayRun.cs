@@ -41,9 +41,9 @@ public sealed class GatewayRun : IAsyncDisposable
 
         var ports = new Dictionary<string, int>
         {
-            ["gateway"] = TcpPorts.Free(),
-            ["agents"] = TcpPorts.Free(),
-            [EchoAppId] = TcpPorts.Free(),
+            ["gateway"] = LoopbackPorts.Take(),
+            ["agents"] = LoopbackPorts.Take(),
+            [EchoAppId] = LoopbackPorts.Take(),
         };
         var runtime = await LocalRuntime.StartAsync(
             [.. ports.Select(p => new SidecarOptions { AppId = p.Key, AppPort = p.Value, ResourcesPaths = [directory] })],

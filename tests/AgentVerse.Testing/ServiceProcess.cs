@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Reflection;
+using AgentVerse.Runtime;
 
 namespace AgentVerse.Testing;
 
@@ -57,7 +58,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     /// <summary>Starts <c>dotnet AgentVerse.{name}.dll</c> on a free port and waits until <c>/healthz</c> answers.</summary>
     public static Task<ServiceProcess> StartAsync(string name, IReadOnlyDictionary<string, string> environment, string? configuration = null) =>
-        StartAsync(name, TcpPorts.Free(), environment, configuration);
+        StartAsync(name, LoopbackPorts.Take(), environment, configuration);
 
     /// <summary>Starts <c>dotnet AgentVerse.{name}.dll</c> on <paramref name="port"/> and waits until <c>/healthz</c> answers.</summary>
     public static async Task<ServiceProcess> StartAsync(string name, int port, IReadOnlyDictionary<string, string> environment, string? configuration = null)

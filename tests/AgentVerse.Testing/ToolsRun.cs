@@ -48,8 +48,8 @@ public sealed class ToolsRun : IAsyncDisposable
             ["tools-api-key-encryption-key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
         }));
 
-        var gatewayPort = TcpPorts.Free();
-        var toolsPort = TcpPorts.Free();
+        var gatewayPort = LoopbackPorts.Take();
+        var toolsPort = LoopbackPorts.Take();
         var runtime = await LocalRuntime.StartAsync(
             [
                 new SidecarOptions { AppId = "gateway", AppPort = gatewayPort, ResourcesPaths = [directory] },
@@ -170,7 +170,7 @@ public sealed class TargetServer : IAsyncDisposable
 
     public static async Task<TargetServer> StartAsync(int? port = null)
     {
-        var actualPort = port ?? TcpPorts.Free();
+        var actualPort = port ?? LoopbackPorts.Take();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
         builder.WebHost.UseUrls($"http://127.0.0.1:{actualPort}");
         builder.Logging.ClearProviders();

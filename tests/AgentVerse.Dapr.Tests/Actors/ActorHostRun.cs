@@ -50,7 +50,7 @@ public sealed class ActorHostRun : IAsyncDisposable
 
     private static async Task<ActorHostRun> TryStartAsync(Action<ActorRuntimeOptions> configure, string appId, string? resources)
     {
-        var sidecarPort = TcpPorts.Free();
+        var sidecarPort = LoopbackPorts.Take();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");

@@ -64,7 +64,7 @@ public sealed class JsActorInteropTests
     [Fact]
     public async Task A_csharp_proxy_calls_an_actor_hosted_by_the_dapr_javascript_sdk()
     {
-        var appPort = TcpPorts.Free();
+        var appPort = LoopbackPorts.Take();
         var directory = await ResourcesDirectory.CreateAsync(ComponentYaml.InMemoryActorStore);
         await using var runtime = await LocalRuntime.StartAsync(
             [new SidecarOptions { AppId = "js-host", AppPort = appPort, ResourcesPaths = [directory] }], NullLoggerFactory.Instance, CancellationToken.None);

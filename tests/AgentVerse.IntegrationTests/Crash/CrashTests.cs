@@ -83,8 +83,8 @@ public sealed class CrashTests : IDisposable
     [Fact]
     public async Task A_workflow_survives_the_runtime_being_killed_mid_run()
     {
-        var httpPort = TcpPorts.Free();
-        var grpcPort = TcpPorts.Free();
+        var httpPort = LoopbackPorts.Take();
+        var grpcPort = LoopbackPorts.Take();
         var env = string.Join('\n', AppSettings().Select(s => $"      {s.Key}: \"{s.Value}\""));
         var runFile = _dir.Write("dapr.yaml", $"""
             version: 1

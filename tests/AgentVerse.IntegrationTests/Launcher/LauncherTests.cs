@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
+using AgentVerse.Runtime;
 using AgentVerse.Testing;
 
 namespace AgentVerse.IntegrationTests.Launcher;
@@ -112,7 +113,7 @@ public sealed class LauncherTests : IDisposable
     public async Task A_node_app_gets_the_dapr_environment_reaches_its_sidecar_and_stops_gracefully()
     {
         InMemoryComponents();
-        var appPort = TcpPorts.Free();
+        var appPort = LoopbackPorts.Take();
         _dir.Write("dapr.yaml", $$"""
             version: 1
             common:
@@ -194,8 +195,8 @@ public sealed class LauncherTests : IDisposable
     public async Task A_dapr_api_token_in_the_run_file_protects_the_sidecar_and_reaches_the_app()
     {
         InMemoryComponents();
-        var appPort = TcpPorts.Free();
-        var httpPort = TcpPorts.Free();
+        var appPort = LoopbackPorts.Take();
+        var httpPort = LoopbackPorts.Take();
         _dir.Write("dapr.yaml", $$"""
             version: 1
             apps:
@@ -228,7 +229,7 @@ public sealed class LauncherTests : IDisposable
     public async Task A_sidecar_shutdown_call_ends_the_run_cleanly()
     {
         InMemoryComponents();
-        var httpPort = TcpPorts.Free();
+        var httpPort = LoopbackPorts.Take();
         _dir.Dir("orders");
         _dir.Write("dapr.yaml", $"version: 1\napps:\n  - appID: orders\n    appDirPath: orders\n    daprHTTPPort: {httpPort}\n");
         await using var cli = CliProcess.Start(_dir.Path, "run", "-f", _dir.Path);
@@ -245,7 +246,7 @@ public sealed class LauncherTests : IDisposable
     [Fact]
     public async Task State_in_the_local_sqlite_store_survives_a_killed_launcher()
     {
-        var httpPort = TcpPorts.Free();
+        var httpPort = LoopbackPorts.Take();
         _dir.Dir("store");
         _dir.Write("components/statestore.yaml", """
             apiVersion: dapr.io/v1alpha1

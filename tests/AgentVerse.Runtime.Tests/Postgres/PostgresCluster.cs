@@ -74,7 +74,7 @@ public sealed class PostgresCluster : IAsyncLifetime
         // Another process may grab the port between probing and binding: retry with a new one.
         for (var attempt = 1; ; attempt++)
         {
-            Port = TcpPorts.Free();
+            Port = LoopbackPorts.Take();
             var options = $"-p {Port} -k {socketDirectory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
                 + "-c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB";
             try

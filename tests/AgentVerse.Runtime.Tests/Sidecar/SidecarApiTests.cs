@@ -79,7 +79,7 @@ public sealed class SidecarApiTests
     [Fact]
     public async Task Healthz_waits_for_the_app_while_outbound_is_ready_at_once()
     {
-        var port = TcpPorts.Free();
+        var port = LoopbackPorts.Take();
         var directory = TempDirectory.Create();
         await using var runtime = await LocalRuntime.StartAsync(
             [new SidecarOptions { AppId = "late", AppPort = port, ResourcesPaths = [directory] }], TestLogging.LoggerFactory(), CancellationToken.None);

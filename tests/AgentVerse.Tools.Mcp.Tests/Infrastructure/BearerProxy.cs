@@ -1,3 +1,4 @@
+using AgentVerse.Runtime;
 using AgentVerse.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -27,7 +28,7 @@ public sealed class BearerProxy : IAsyncDisposable
 
     public static async Task<BearerProxy> StartAsync(Uri target, string token)
     {
-        var port = TcpPorts.Free();
+        var port = LoopbackPorts.Take();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using AgentVerse.Runtime;
 
 namespace AgentVerse.Cli.Launch;
 
@@ -18,10 +19,7 @@ internal static class Ports
     {
         for (var attempt = 0; attempt < 100; attempt++)
         {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            listener.Stop();
+            var port = LoopbackPorts.Take();
             if (taken.Add(port))
             {
                 return port;

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using AgentVerse.Runtime.Components;
 using AgentVerse.Runtime.Sidecar.Apis;
 using AgentVerse.Runtime.Workflow;
@@ -32,7 +30,7 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
         Runtime = runtime;
         _loggerFactory = loggerFactory;
         Logger = loggerFactory.CreateLogger($"AgentVerse.Runtime.Sidecar.{options.AppId}");
-        var free = new Queue<int>(FreePorts((options.HttpPort == 0 ? 1 : 0) + (options.GrpcPort == 0 ? 1 : 0)));
+        var free = new Queue<int>(LoopbackPorts.Take((options.HttpPort == 0 ? 1 : 0) + (options.GrpcPort == 0 ? 1 : 0)));
         HttpPort = options.HttpPort == 0 ? free.Dequeue() : options.HttpPort;
         GrpcPort = options.GrpcPort == 0 ? free.Dequeue() : options.GrpcPort;
         Components = [.. registry.For(options.AppId, options.ResourcesPaths)];
@@ -165,31 +163,6 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
         {
             Logger.LogError(e, "Sidecar {AppId} failed to connect to its app", AppId);
             _appReady.TrySetException(e);
-        }
-    }
-
-    // All probe listeners stay open until every port is read: probing one at a time let the kernel hand back
-    // the same port twice, and the sidecar then failed to bind its HTTP and gRPC listeners to one port.
-    internal static IReadOnlyList<int> FreePorts(int count)
-    {
-        var listeners = new List<TcpListener>(count);
-        try
-        {
-            for (var i = 0; i < count; i++)
-            {
-                var listener = new TcpListener(IPAddress.Loopback, 0);
-                listeners.Add(listener);
-                listener.Start();
-            }
-            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
-        }
-        finally
-        {
-            foreach (var listener in listeners)
-            {
-                listener.Stop();
-                listener.Dispose();
-            }
         }
     }
 
