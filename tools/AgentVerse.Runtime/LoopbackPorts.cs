@@ -45,14 +45,23 @@ public static class LoopbackPorts
         return ports;
     }
 
-    private static bool IsFree(int port) =>
-        CanBind(IPAddress.Loopback, port) && (!Socket.OSSupportsIPv6 || CanBind(IPAddress.IPv6Loopback, port, whenUnavailable: true));
+    /// <summary>
+    /// True when nothing listens on <paramref name="port"/> on any address nor on IPv4 or IPv6 loopback (sidecars and
+    /// services bind <c>localhost</c>, both families). A port in TIME_WAIT counts as free, as it does for Kestrel.
+    /// </summary>
+    public static bool IsFree(int port) =>
+        CanBind(IPAddress.Any, port)
+        && CanBind(IPAddress.Loopback, port)
+        && (!Socket.OSSupportsIPv6 || CanBind(IPAddress.IPv6Loopback, port, whenUnavailable: true));
 
     private static bool CanBind(IPAddress address, int port, bool whenUnavailable = false)
     {
         try
         {
             using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            // Without SO_REUSEADDR a port in TIME_WAIT after a previous run would look taken on Linux, while
+            // Kestrel (which sets it) binds it fine.
+            probe.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             probe.Bind(new IPEndPoint(address, port));
             probe.Listen(1);
             return true;

@@ -271,7 +271,7 @@ internal sealed class MultiAppRun(RunFile file, RunConsole console, ILoggerFacto
         {
             foreach (var (port, what) in RunFileParser.FixedPorts(app))
             {
-                if (!Ports.IsFree(port))
+                if (!LoopbackPorts.IsFree(port))
                 {
                     console.Fail($"app '{app.AppId}': {what} {port} is already in use (free the port or change it in {file.Path})");
                     return false;
