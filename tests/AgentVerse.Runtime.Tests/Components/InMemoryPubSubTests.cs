@@ -252,20 +252,27 @@ public sealed class InMemoryPubSubTests : IAsyncLifetime
         var fast = new ConcurrentQueue<int>();
         await using var slow = broker.Subscribe("orders", "slow", async (m, ct) => { started.TrySetResult(); await release.Task; });
         await using var quick = broker.Subscribe("orders", "quick", (m, ct) => { fast.Enqueue(Number(m)); return Task.CompletedTask; });
-        try
+        // Each message waits until the quick group has handled the one before: on a busy machine it lags, and its
+        // queue, not the slow group's, would fill first.
+        async Task PublishAfterQuickCaughtUpAsync(int number)
         {
-            await broker.PublishAsync("orders", Message(0), CancellationToken.None);
-            await started.Task.WaitAsync(Patience); // message 0 is in the handler, out of the queue
-            await broker.PublishAsync("orders", Message(1), CancellationToken.None);
-            await broker.PublishAsync("orders", Message(2), CancellationToken.None);
-            // Only the slow group's queue is full: the quick one has drained (on a busy machine it may lag).
             var deadline = DateTime.UtcNow + Patience;
-            while (fast.Count < 3 && DateTime.UtcNow < deadline)
+            while (fast.Count < number && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(5);
             }
 
-            var ex = await Assert.ThrowsAsync<PubSubQueueFullException>(() => broker.PublishAsync("orders", Message(3), CancellationToken.None));
+            await broker.PublishAsync("orders", Message(number), CancellationToken.None);
+        }
+
+        try
+        {
+            await PublishAfterQuickCaughtUpAsync(0);
+            await started.Task.WaitAsync(Patience); // message 0 is in the slow handler, out of its queue
+            await PublishAfterQuickCaughtUpAsync(1);
+            await PublishAfterQuickCaughtUpAsync(2);
+
+            var ex = await Assert.ThrowsAsync<PubSubQueueFullException>(() => PublishAfterQuickCaughtUpAsync(3));
 
             Assert.Equal([0, 1, 2], fast);
             Assert.Equal(("orders", "slow"), (ex.Topic, ex.ConsumerGroup));
