@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using AgentVerse.Dapr.Workflow.Grpc;
-using AgentVerse.Dapr.Workflow.Protocol;
+using Grpc.Core;
+using Dapr.DurableTask.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 
 namespace AgentVerse.Runtime.Tests.Workflow;
@@ -10,9 +10,9 @@ namespace AgentVerse.Runtime.Tests.Workflow;
 /// from the whole history (past + new events) to the actions not taken yet, activities as plain
 /// functions. It honours ExecutionTerminated and suspension the way the SDKs do.
 /// </summary>
-public sealed class ScriptedWorker(GrpcCallInvoker grpc) : IAsyncDisposable
+internal sealed class ScriptedWorker(GrpcCalls grpc) : IAsyncDisposable
 {
-    private readonly Dictionary<string, Func<Turn, IEnumerable<OrchestratorAction>>> _workflows = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Func<Turn, IEnumerable<WorkflowAction>>> _workflows = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Func<string?, Task<string?>>> _activities = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
@@ -23,7 +23,7 @@ public sealed class ScriptedWorker(GrpcCallInvoker grpc) : IAsyncDisposable
     /// <summary>When false, workflow work items are received but never answered (a hung worker).</summary>
     public bool AnswersWorkflows { get; set; } = true;
 
-    public ScriptedWorker Workflow(string name, Func<Turn, IEnumerable<OrchestratorAction>> run)
+    public ScriptedWorker Workflow(string name, Func<Turn, IEnumerable<WorkflowAction>> run)
     {
         _workflows[name] = run;
         return this;
@@ -58,21 +58,21 @@ public sealed class ScriptedWorker(GrpcCallInvoker grpc) : IAsyncDisposable
     {
         try
         {
-            if (item.OrchestratorRequest is { } request)
+            if (item.WorkflowRequest is { } request)
             {
                 if (!AnswersWorkflows)
                 {
                     return;
                 }
                 var turn = new Turn(request);
-                var response = new OrchestratorResponse { InstanceId = request.InstanceId, CompletionToken = item.CompletionToken };
+                var response = new WorkflowResponse { InstanceId = request.InstanceId, CompletionToken = item.CompletionToken };
                 response.Actions.AddRange(Decide(turn));
                 response.CustomStatus = turn.CustomStatus;
                 await grpc.UnaryAsync("/TaskHubSidecarService/CompleteOrchestratorTask", response, CompleteTaskResponse.Parser, TimeSpan.FromSeconds(10), cancellationToken);
             }
             else if (item.ActivityRequest is { } activity)
             {
-                var response = new ActivityResponse { InstanceId = activity.OrchestrationInstance.InstanceId, TaskId = activity.TaskId, CompletionToken = item.CompletionToken };
+                var response = new ActivityResponse { InstanceId = activity.WorkflowInstance.InstanceId, TaskId = activity.TaskId, CompletionToken = item.CompletionToken };
                 try
                 {
                     response.Result = await _activities[activity.Name](activity.Input);
@@ -90,7 +90,7 @@ public sealed class ScriptedWorker(GrpcCallInvoker grpc) : IAsyncDisposable
         }
     }
 
-    private IEnumerable<OrchestratorAction> Decide(Turn turn)
+    private IEnumerable<WorkflowAction> Decide(Turn turn)
     {
         if (turn.New.FirstOrDefault(e => e.ExecutionTerminated is not null) is { } terminated)
         {
@@ -124,9 +124,9 @@ public sealed class ScriptedWorker(GrpcCallInvoker grpc) : IAsyncDisposable
 }
 
 /// <summary>One workflow turn as a scripted worker sees it.</summary>
-public sealed class Turn(OrchestratorRequest request)
+internal sealed class Turn(WorkflowRequest request)
 {
-    public OrchestratorRequest Request { get; } = request;
+    public WorkflowRequest Request { get; } = request;
     public IReadOnlyList<HistoryEvent> Past { get; } = request.PastEvents;
     public IReadOnlyList<HistoryEvent> New { get; } = request.NewEvents;
     public IEnumerable<HistoryEvent> All => Past.Concat(New);
@@ -156,31 +156,31 @@ public sealed class Turn(OrchestratorRequest request)
 }
 
 /// <summary>Builders for the actions a worker returns.</summary>
-public static class Actions
+internal static class Actions
 {
-    public static OrchestratorAction CallActivity(int id, string name, string? input) =>
+    public static WorkflowAction CallActivity(int id, string name, string? input) =>
         new() { Id = id, ScheduleTask = new ScheduleTaskAction { Name = name, Input = input, TaskExecutionId = Guid.NewGuid().ToString("N") } };
 
-    public static OrchestratorAction Timer(int id, DateTimeOffset fireAt) =>
+    public static WorkflowAction Timer(int id, DateTimeOffset fireAt) =>
         new() { Id = id, CreateTimer = new CreateTimerAction { FireAt = Timestamp.FromDateTimeOffset(fireAt) } };
 
-    public static OrchestratorAction Complete(int id, string? result, OrchestrationStatus status = OrchestrationStatus.Completed) =>
-        new() { Id = id, CompleteOrchestration = new CompleteOrchestrationAction { OrchestrationStatus = status, Result = result } };
+    public static WorkflowAction Complete(int id, string? result, OrchestrationStatus status = OrchestrationStatus.Completed) =>
+        new() { Id = id, CompleteWorkflow = new CompleteWorkflowAction { WorkflowStatus = status, Result = result } };
 
-    public static OrchestratorAction ContinueAsNew(int id, string? input) =>
-        new() { Id = id, CompleteOrchestration = new CompleteOrchestrationAction { OrchestrationStatus = OrchestrationStatus.ContinuedAsNew, Result = input } };
+    public static WorkflowAction ContinueAsNew(int id, string? input) =>
+        new() { Id = id, CompleteWorkflow = new CompleteWorkflowAction { WorkflowStatus = OrchestrationStatus.ContinuedAsNew, Result = input } };
 
-    public static OrchestratorAction Fail(int id, Exception e) =>
+    public static WorkflowAction Fail(int id, Exception e) =>
         new()
         {
             Id = id,
-            CompleteOrchestration = new CompleteOrchestrationAction
+            CompleteWorkflow = new CompleteWorkflowAction
             {
-                OrchestrationStatus = OrchestrationStatus.Failed,
+                WorkflowStatus = OrchestrationStatus.Failed,
                 FailureDetails = new TaskFailureDetails { ErrorType = e.GetType().FullName, ErrorMessage = e.Message },
             },
         };
 
-    public static OrchestratorAction CallChild(int id, string name, string? input, string? instanceId = null) =>
-        new() { Id = id, CreateSubOrchestration = new CreateSubOrchestrationAction { Name = name, Input = input, InstanceId = instanceId ?? "" } };
+    public static WorkflowAction CallChild(int id, string name, string? input, string? instanceId = null) =>
+        new() { Id = id, CreateChildWorkflow = new CreateChildWorkflowAction { Name = name, Input = input, InstanceId = instanceId ?? "" } };
 }

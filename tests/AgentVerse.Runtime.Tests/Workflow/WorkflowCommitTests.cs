@@ -1,4 +1,4 @@
-using AgentVerse.Dapr.Workflow.Protocol;
+using Dapr.DurableTask.Protobuf;
 using AgentVerse.Runtime.Components;
 using AgentVerse.Runtime.Sidecar;
 using AgentVerse.Runtime.State;
@@ -45,13 +45,13 @@ public sealed class WorkflowCommitTests
         using var stop = new CancellationTokenSource();
         var worker = engine.Dispatcher.ServeAsync((item, _) =>
         {
-            if (item.OrchestratorRequest is { } request)
+            if (item.WorkflowRequest is { } request)
             {
                 if (Interlocked.Increment(ref turns) == 1)
                 {
                     store.FailNextTransactions = 1;
                 }
-                var response = new OrchestratorResponse { InstanceId = request.InstanceId };
+                var response = new WorkflowResponse { InstanceId = request.InstanceId };
                 if (request.PastEvents.Count == 0)
                 {
                     response.Actions.Add(Actions.CallActivity(0, "Step", null));
@@ -97,9 +97,9 @@ public sealed class WorkflowCommitTests
         using var stop = new CancellationTokenSource();
         var worker = engine.Dispatcher.ServeAsync(async (item, _) =>
         {
-            if (item.OrchestratorRequest is { } request)
+            if (item.WorkflowRequest is { } request)
             {
-                var response = new OrchestratorResponse { InstanceId = request.InstanceId };
+                var response = new WorkflowResponse { InstanceId = request.InstanceId };
                 if (request.PastEvents.Count == 0)
                 {
                     response.Actions.Add(Actions.CallActivity(0, "Step", null));
@@ -115,7 +115,7 @@ public sealed class WorkflowCommitTests
             {
                 store.FailNextTransactions = 1;
             }
-            var result = new ActivityResponse { InstanceId = item.ActivityRequest.OrchestrationInstance.InstanceId, TaskId = item.ActivityRequest.TaskId, Result = "1" };
+            var result = new ActivityResponse { InstanceId = item.ActivityRequest.WorkflowInstance.InstanceId, TaskId = item.ActivityRequest.TaskId, Result = "1" };
             try
             {
                 await engine.CompleteActivityTaskAsync(result);

@@ -1,5 +1,5 @@
 using System.Globalization;
-using AgentVerse.Dapr.Workflow.Protocol;
+using Dapr.DurableTask.Protobuf;
 using AgentVerse.Runtime.Tests.Sidecar;
 using AgentVerse.Testing;
 
@@ -32,8 +32,8 @@ public sealed class WorkflowDurabilityTests
         await using var rescuer = ChainWorker(run).Start();
         var done = await run.WaitForCompletionAsync(started.InstanceId);
 
-        Assert.Equal("8", done.OrchestrationState.Output);
-        Assert.Contains(rescuer.Received, i => i.OrchestratorRequest?.NewEvents.Any(e => e.ExecutionStarted is not null) == true);
+        Assert.Equal("8", done.WorkflowState.Output);
+        Assert.Contains(rescuer.Received, i => i.WorkflowRequest?.NewEvents.Any(e => e.ExecutionStarted is not null) == true);
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public sealed class WorkflowDurabilityTests
         await using var rescuer = ChainWorker(run).Start();
         var done = await run.WaitForCompletionAsync(started.InstanceId);
 
-        Assert.Equal("8", done.OrchestrationState.Output);
+        Assert.Equal("8", done.WorkflowState.Output);
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public sealed class WorkflowDurabilityTests
         await using var healthy = ChainWorker(run).Start();
         var done = await run.WaitForCompletionAsync(started.InstanceId);
 
-        Assert.Equal("8", done.OrchestrationState.Output);
+        Assert.Equal("8", done.WorkflowState.Output);
     }
 
     [Fact]
@@ -87,14 +87,14 @@ public sealed class WorkflowDurabilityTests
         await first.StopAsync();
 
         await using var second = await WorkflowRun.StartAsync(directory);
-        Assert.Equal(OrchestrationStatus.Running, (await second.GetAsync(instanceId)).OrchestrationState.OrchestrationStatus);
+        Assert.Equal(OrchestrationStatus.Running, (await second.GetAsync(instanceId)).WorkflowState.WorkflowStatus);
         await using var again = second.Worker()
             .Workflow("Sleepy", t => t.IsFirst ? [Actions.Timer(0, t.Now.AddSeconds(2))] : t.TimerFired(0) ? [Actions.Complete(1, "\"woke\"")] : [])
             .Start();
         var done = await second.WaitForCompletionAsync(instanceId);
 
-        Assert.Equal("\"woke\"", done.OrchestrationState.Output);
-        Assert.DoesNotContain(again.Received, i => i.OrchestratorRequest?.NewEvents.Any(e => e.ExecutionStarted is not null) == true);
+        Assert.Equal("\"woke\"", done.WorkflowState.Output);
+        Assert.DoesNotContain(again.Received, i => i.WorkflowRequest?.NewEvents.Any(e => e.ExecutionStarted is not null) == true);
     }
 
     [Fact]
@@ -115,7 +115,7 @@ public sealed class WorkflowDurabilityTests
         await using var worker = ChainWorker(second).Start();
         var done = await second.WaitForCompletionAsync(instanceId);
 
-        Assert.Equal("8", done.OrchestrationState.Output);
+        Assert.Equal("8", done.WorkflowState.Output);
     }
 
     [Fact]
@@ -130,8 +130,8 @@ public sealed class WorkflowDurabilityTests
         await using var worker = ChainWorker(second).Start();
         var done = await second.WaitForCompletionAsync(instanceId);
 
-        Assert.Equal("8", done.OrchestrationState.Output);
-        Assert.Equal("1", done.OrchestrationState.Input);
+        Assert.Equal("8", done.WorkflowState.Output);
+        Assert.Equal("1", done.WorkflowState.Input);
     }
 
     [Fact]
@@ -141,7 +141,7 @@ public sealed class WorkflowDurabilityTests
             .Workflow("Approve", WorkflowEngineTests.Approval(null))
             .Workflow("Parent", t =>
                 t.IsFirst ? [Actions.CallChild(0, "Approve", null, "kid")]
-                : t.All.FirstOrDefault(e => e.SubOrchestrationInstanceCompleted is not null) is { } done ? [Actions.Complete(1, done.SubOrchestrationInstanceCompleted.Result)]
+                : t.All.FirstOrDefault(e => e.ChildWorkflowInstanceCompleted is not null) is { } done ? [Actions.Complete(1, done.ChildWorkflowInstanceCompleted.Result)]
                 : []);
         var first = await WorkflowRun.StartAsync();
         var directory = first.Directory;
@@ -165,7 +165,7 @@ public sealed class WorkflowDurabilityTests
         await UntilAsync(() => second.GetAsync("kid").Result.Exists, "the child is recreated");
         await second.CallAsync("RaiseEvent", new RaiseEventRequest { InstanceId = "kid", Name = "approval", Input = "\"yes\"" }, RaiseEventResponse.Parser);
 
-        Assert.Equal("\"yes\"", (await second.WaitForCompletionAsync("mom")).OrchestrationState.Output);
+        Assert.Equal("\"yes\"", (await second.WaitForCompletionAsync("mom")).WorkflowState.Output);
     }
 
     [Fact]
@@ -212,13 +212,13 @@ public sealed class WorkflowDurabilityTests
             var chain = await run.StartAsync("Chain", "1", startAt: DateTimeOffset.UnixEpoch);
             ids.Add((chain.InstanceId, "8"));
         }
-        var results = await Task.WhenAll(ids.Select(async x => (x.Expected, State: (await run.WaitForCompletionAsync(x.Id, 60)).OrchestrationState)));
+        var results = await Task.WhenAll(ids.Select(async x => (x.Expected, State: (await run.WaitForCompletionAsync(x.Id, 60)).WorkflowState)));
         await stop.CancelAsync();
         await churn;
 
         Assert.All(results, r =>
         {
-            Assert.Equal(OrchestrationStatus.Completed, r.State.OrchestrationStatus);
+            Assert.Equal(OrchestrationStatus.Completed, r.State.WorkflowStatus);
             Assert.Equal(r.Expected, r.State.Output);
         });
     }
@@ -228,8 +228,8 @@ public sealed class WorkflowDurabilityTests
     {
         var directory = TempDirectory.Create();
         await using var run = await RuntimeRun.StartAsync([ComponentYaml.SqliteActorStore(directory)], new AppSpec("left"), new AppSpec("right"));
-        using var left = new AgentVerse.Dapr.Workflow.Grpc.GrpcCallInvoker(new Uri($"http://127.0.0.1:{run.Runtime["left"].GrpcPort}"));
-        using var right = new AgentVerse.Dapr.Workflow.Grpc.GrpcCallInvoker(new Uri($"http://127.0.0.1:{run.Runtime["right"].GrpcPort}"));
+        using var left = new GrpcCalls(new Uri($"http://127.0.0.1:{run.Runtime["left"].GrpcPort}"));
+        using var right = new GrpcCalls(new Uri($"http://127.0.0.1:{run.Runtime["right"].GrpcPort}"));
         await using var leftWorker = new ScriptedWorker(left).Workflow("Who", _ => [Actions.Complete(0, "\"left\"")]).Start();
         await using var rightWorker = new ScriptedWorker(right).Workflow("Who", _ => [Actions.Complete(0, "\"right\"")]).Start();
 
@@ -238,9 +238,9 @@ public sealed class WorkflowDurabilityTests
             await grpc.UnaryAsync("/TaskHubSidecarService/StartInstance", new CreateInstanceRequest { InstanceId = "same-id", Name = "Who" },
                 CreateInstanceResponse.Parser, TimeSpan.FromSeconds(30));
         }
-        async Task<string?> OutputAsync(AgentVerse.Dapr.Workflow.Grpc.GrpcCallInvoker grpc) =>
+        async Task<string?> OutputAsync(GrpcCalls grpc) =>
             (await grpc.UnaryAsync("/TaskHubSidecarService/WaitForInstanceCompletion", new GetInstanceRequest { InstanceId = "same-id", GetInputsAndOutputs = true },
-                GetInstanceResponse.Parser, TimeSpan.FromSeconds(30))).OrchestrationState.Output;
+                GetInstanceResponse.Parser, TimeSpan.FromSeconds(30))).WorkflowState.Output;
 
         Assert.Equal("\"left\"", await OutputAsync(left));
         Assert.Equal("\"right\"", await OutputAsync(right));

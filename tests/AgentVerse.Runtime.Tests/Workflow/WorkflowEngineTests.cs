@@ -1,6 +1,6 @@
 using System.Globalization;
-using AgentVerse.Dapr.Workflow.Grpc;
-using AgentVerse.Dapr.Workflow.Protocol;
+using Grpc.Core;
+using Dapr.DurableTask.Protobuf;
 using AgentVerse.Runtime.Tests.Sidecar;
 using AgentVerse.Testing;
 using Google.Protobuf.WellKnownTypes;
@@ -15,7 +15,7 @@ public sealed class WorkflowEngineTests
     private static int ParseNum(string? s) => int.Parse(s!, CultureInfo.InvariantCulture);
 
     // Doubles its input three times, one activity after the other.
-    internal static IEnumerable<OrchestratorAction> Chain(Turn t)
+    internal static IEnumerable<WorkflowAction> Chain(Turn t)
     {
         var results = t.Results;
         if (results.Count == 3)
@@ -29,7 +29,7 @@ public sealed class WorkflowEngineTests
     }
 
     // Squares 0..n-1 in parallel and sums the results.
-    internal static IEnumerable<OrchestratorAction> FanOut(Turn t)
+    internal static IEnumerable<WorkflowAction> FanOut(Turn t)
     {
         var n = ParseNum(t.Input);
         if (t.IsFirst)
@@ -56,11 +56,11 @@ public sealed class WorkflowEngineTests
 
         Assert.Equal("chain-1", started.InstanceId);
         Assert.True(done.Exists);
-        Assert.Equal(OrchestrationStatus.Completed, done.OrchestrationState.OrchestrationStatus);
-        Assert.Equal("8", done.OrchestrationState.Output);
-        Assert.Equal("1", done.OrchestrationState.Input);
-        Assert.Equal("Chain", done.OrchestrationState.Name);
-        Assert.NotNull(done.OrchestrationState.CompletedTimestamp);
+        Assert.Equal(OrchestrationStatus.Completed, done.WorkflowState.WorkflowStatus);
+        Assert.Equal("8", done.WorkflowState.Output);
+        Assert.Equal("1", done.WorkflowState.Input);
+        Assert.Equal("Chain", done.WorkflowState.Name);
+        Assert.NotNull(done.WorkflowState.CompletedTimestamp);
         Assert.Equal(3, worker.Received.Count(i => i.ActivityRequest is not null));
     }
 
@@ -73,8 +73,8 @@ public sealed class WorkflowEngineTests
         var started = await run.StartAsync("FanOut", "50");
         var done = await run.WaitForCompletionAsync(started.InstanceId);
 
-        Assert.Equal(OrchestrationStatus.Completed, done.OrchestrationState.OrchestrationStatus);
-        Assert.Equal(Num(Enumerable.Range(0, 50).Sum(i => i * i)), done.OrchestrationState.Output);
+        Assert.Equal(OrchestrationStatus.Completed, done.WorkflowState.WorkflowStatus);
+        Assert.Equal(Num(Enumerable.Range(0, 50).Sum(i => i * i)), done.WorkflowState.Output);
         var activities = worker.Received.Where(i => i.ActivityRequest is not null).Select(i => i.ActivityRequest.TaskId).Order().ToList();
         Assert.Equal(Enumerable.Range(0, 50), activities);
     }
@@ -88,8 +88,8 @@ public sealed class WorkflowEngineTests
         var started = await run.StartAsync("Chain", "1");
         await run.WaitForCompletionAsync(started.InstanceId);
 
-        var turns = worker.Received.Where(i => i.OrchestratorRequest is not null).Select(i => i.OrchestratorRequest).ToList();
-        Assert.All(turns, t => Assert.NotNull(t.NewEvents[0].OrchestratorStarted));
+        var turns = worker.Received.Where(i => i.WorkflowRequest is not null).Select(i => i.WorkflowRequest).ToList();
+        Assert.All(turns, t => Assert.NotNull(t.NewEvents[0].WorkflowStarted));
         Assert.NotNull(turns[0].NewEvents[1].ExecutionStarted);
         Assert.Empty(turns[0].PastEvents);
         var last = turns[^1];
@@ -115,20 +115,20 @@ public sealed class WorkflowEngineTests
         var started = await run.StartAsync("Fragile");
         var done = await run.WaitForCompletionAsync(started.InstanceId);
 
-        Assert.Equal("\"kaput\"", done.OrchestrationState.Output);
+        Assert.Equal("\"kaput\"", done.WorkflowState.Output);
     }
 
     [Fact]
     public async Task A_workflow_that_fails_reports_FAILED_with_its_failure_details()
     {
         await using var run = await WorkflowRun.StartAsync();
-        await using var worker = run.Worker().Workflow("Bad", IEnumerable<OrchestratorAction> (_) => throw new InvalidOperationException("bad input")).Start();
+        await using var worker = run.Worker().Workflow("Bad", IEnumerable<WorkflowAction> (_) => throw new InvalidOperationException("bad input")).Start();
 
         var started = await run.StartAsync("Bad");
         var done = await run.WaitForCompletionAsync(started.InstanceId);
 
-        Assert.Equal(OrchestrationStatus.Failed, done.OrchestrationState.OrchestrationStatus);
-        Assert.Equal("bad input", done.OrchestrationState.FailureDetails.ErrorMessage);
+        Assert.Equal(OrchestrationStatus.Failed, done.WorkflowState.WorkflowStatus);
+        Assert.Equal("bad input", done.WorkflowState.FailureDetails.ErrorMessage);
     }
 
     [Fact]
@@ -143,14 +143,14 @@ public sealed class WorkflowEngineTests
         var started = await run.StartAsync("Sleepy");
         var done = await run.WaitForCompletionAsync(started.InstanceId);
 
-        Assert.Equal("\"woke\"", done.OrchestrationState.Output);
+        Assert.Equal("\"woke\"", done.WorkflowState.Output);
         Assert.True(DateTimeOffset.UtcNow - before >= TimeSpan.FromSeconds(0.9));
-        var fired = worker.Received.Select(i => i.OrchestratorRequest).Last(r => r is not null).NewEvents.Single(e => e.TimerFired is not null);
+        var fired = worker.Received.Select(i => i.WorkflowRequest).Last(r => r is not null).NewEvents.Single(e => e.TimerFired is not null);
         Assert.Equal(0, fired.TimerFired.TimerId);
     }
 
     // Waits for "approval"; with a timeout it also arms timer 0 and gives up when it fires first.
-    internal static Func<Turn, IEnumerable<OrchestratorAction>> Approval(TimeSpan? timeout) => t =>
+    internal static Func<Turn, IEnumerable<WorkflowAction>> Approval(TimeSpan? timeout) => t =>
     {
         if (t.Event("approval") is { } approval)
         {
@@ -173,7 +173,7 @@ public sealed class WorkflowEngineTests
         await run.CallAsync("RaiseEvent", new RaiseEventRequest { InstanceId = started.InstanceId, Name = "Approval", Input = "\"yes\"" }, RaiseEventResponse.Parser);
         var done = await run.WaitForCompletionAsync(started.InstanceId);
 
-        Assert.Equal("\"yes\"", done.OrchestrationState.Output);
+        Assert.Equal("\"yes\"", done.WorkflowState.Output);
     }
 
     [Fact]
@@ -185,7 +185,7 @@ public sealed class WorkflowEngineTests
         var started = await run.StartAsync("Approve");
         var done = await run.WaitForCompletionAsync(started.InstanceId);
 
-        Assert.Equal("\"timed out\"", done.OrchestrationState.Output);
+        Assert.Equal("\"timed out\"", done.WorkflowState.Output);
     }
 
     [Fact]
@@ -198,7 +198,7 @@ public sealed class WorkflowEngineTests
         await run.CallAsync("RaiseEvent", new RaiseEventRequest { InstanceId = started.InstanceId, Name = "approval", Input = "\"in time\"" }, RaiseEventResponse.Parser);
         var done = await run.WaitForCompletionAsync(started.InstanceId);
 
-        Assert.Equal("\"in time\"", done.OrchestrationState.Output);
+        Assert.Equal("\"in time\"", done.WorkflowState.Output);
     }
 
     [Fact]
@@ -210,8 +210,8 @@ public sealed class WorkflowEngineTests
 
         await run.CallAsync("TerminateInstance", new TerminateRequest { InstanceId = started.InstanceId, Output = "\"stopped\"" }, TerminateResponse.Parser);
 
-        var state = (await run.GetAsync(started.InstanceId)).OrchestrationState;
-        Assert.Equal(OrchestrationStatus.Terminated, state.OrchestrationStatus);
+        var state = (await run.GetAsync(started.InstanceId)).WorkflowState;
+        Assert.Equal(OrchestrationStatus.Terminated, state.WorkflowStatus);
         Assert.Equal("\"stopped\"", state.Output);
     }
 
@@ -223,15 +223,15 @@ public sealed class WorkflowEngineTests
         var started = await run.StartAsync("Approve");
 
         await run.CallAsync("SuspendInstance", new SuspendRequest { InstanceId = started.InstanceId, Reason = "maintenance" }, SuspendResponse.Parser);
-        Assert.Equal(OrchestrationStatus.Suspended, (await run.GetAsync(started.InstanceId)).OrchestrationState.OrchestrationStatus);
+        Assert.Equal(OrchestrationStatus.Suspended, (await run.GetAsync(started.InstanceId)).WorkflowState.WorkflowStatus);
 
         await run.CallAsync("RaiseEvent", new RaiseEventRequest { InstanceId = started.InstanceId, Name = "approval", Input = "\"later\"" }, RaiseEventResponse.Parser);
         await Task.Delay(300);
-        Assert.Equal(OrchestrationStatus.Suspended, (await run.GetAsync(started.InstanceId)).OrchestrationState.OrchestrationStatus);
+        Assert.Equal(OrchestrationStatus.Suspended, (await run.GetAsync(started.InstanceId)).WorkflowState.WorkflowStatus);
 
         await run.CallAsync("ResumeInstance", new ResumeRequest { InstanceId = started.InstanceId }, ResumeResponse.Parser);
         var done = await run.WaitForCompletionAsync(started.InstanceId);
-        Assert.Equal("\"later\"", done.OrchestrationState.Output);
+        Assert.Equal("\"later\"", done.WorkflowState.Output);
     }
 
     [Fact]
@@ -247,15 +247,15 @@ public sealed class WorkflowEngineTests
         Assert.Equal(1, purged.DeletedInstanceCount);
         Assert.False((await run.GetAsync(finished.InstanceId)).Exists);
 
-        var refused = await Assert.ThrowsAsync<GrpcException>(() =>
+        var refused = await Assert.ThrowsAsync<RpcException>(() =>
             run.CallAsync("PurgeInstances", new PurgeInstancesRequest { InstanceId = running.InstanceId }, PurgeInstancesResponse.Parser));
-        Assert.Equal(GrpcStatusCode.FailedPrecondition, refused.StatusCode);
-        var unknown = await Assert.ThrowsAsync<GrpcException>(() =>
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+        var unknown = await Assert.ThrowsAsync<RpcException>(() =>
             run.CallAsync("PurgeInstances", new PurgeInstancesRequest { InstanceId = "nope" }, PurgeInstancesResponse.Parser));
-        Assert.Equal(GrpcStatusCode.NotFound, unknown.StatusCode);
-        var filter = await Assert.ThrowsAsync<GrpcException>(() =>
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+        var filter = await Assert.ThrowsAsync<RpcException>(() =>
             run.CallAsync("PurgeInstances", new PurgeInstancesRequest { PurgeInstanceFilter = new PurgeInstanceFilter() }, PurgeInstancesResponse.Parser));
-        Assert.Contains("multi-instance purge is not implemented", filter.Detail, StringComparison.Ordinal);
+        Assert.Contains("multi-instance purge is not implemented", filter.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -269,8 +269,8 @@ public sealed class WorkflowEngineTests
         var started = await run.StartAsync("Counter", "0");
         var done = await run.WaitForCompletionAsync(started.InstanceId);
 
-        Assert.Equal("3", done.OrchestrationState.Output);
-        var turns = worker.Received.Where(i => i.OrchestratorRequest is not null).Select(i => i.OrchestratorRequest).ToList();
+        Assert.Equal("3", done.WorkflowState.Output);
+        var turns = worker.Received.Where(i => i.WorkflowRequest is not null).Select(i => i.WorkflowRequest).ToList();
         Assert.Equal(4, turns.Count);
         Assert.All(turns, t => Assert.Empty(t.PastEvents));
         Assert.Equal(4, turns.Select(t => t.ExecutionId).Distinct().Count());
@@ -283,14 +283,14 @@ public sealed class WorkflowEngineTests
         await using var worker = MathWorker(run)
             .Workflow("Parent", t =>
                 t.IsFirst ? [Actions.CallChild(0, "Chain", "2")]
-                : t.All.FirstOrDefault(e => e.SubOrchestrationInstanceCompleted is not null) is { } done ? [Actions.Complete(1, done.SubOrchestrationInstanceCompleted.Result)]
+                : t.All.FirstOrDefault(e => e.ChildWorkflowInstanceCompleted is not null) is { } done ? [Actions.Complete(1, done.ChildWorkflowInstanceCompleted.Result)]
                 : [])
             .Start();
 
         var started = await run.StartAsync("Parent");
         var done = await run.WaitForCompletionAsync(started.InstanceId);
 
-        Assert.Equal("16", done.OrchestrationState.Output);
+        Assert.Equal("16", done.WorkflowState.Output);
         Assert.True((await run.GetAsync(started.InstanceId + ":0000")).Exists);
     }
 
@@ -302,11 +302,11 @@ public sealed class WorkflowEngineTests
         var start = run.StartAsync("Approve", instanceId: "waits-for-worker");
         await Task.Delay(500);
         Assert.False(start.IsCompleted);
-        Assert.Equal(OrchestrationStatus.Pending, (await run.GetAsync("waits-for-worker")).OrchestrationState.OrchestrationStatus);
+        Assert.Equal(OrchestrationStatus.Pending, (await run.GetAsync("waits-for-worker")).WorkflowState.WorkflowStatus);
 
         await using var worker = run.Worker().Workflow("Approve", Approval(null)).Start();
         await start;
-        Assert.Equal(OrchestrationStatus.Running, (await run.GetAsync("waits-for-worker")).OrchestrationState.OrchestrationStatus);
+        Assert.Equal(OrchestrationStatus.Running, (await run.GetAsync("waits-for-worker")).WorkflowState.WorkflowStatus);
     }
 
     [Fact]
@@ -316,11 +316,11 @@ public sealed class WorkflowEngineTests
         await using var worker = MathWorker(run).Start();
 
         var started = await run.StartAsync("Chain", "1", startAt: DateTimeOffset.UtcNow.AddSeconds(1));
-        Assert.Equal(OrchestrationStatus.Pending, (await run.GetAsync(started.InstanceId)).OrchestrationState.OrchestrationStatus);
+        Assert.Equal(OrchestrationStatus.Pending, (await run.GetAsync(started.InstanceId)).WorkflowState.WorkflowStatus);
         var done = await run.WaitForCompletionAsync(started.InstanceId);
 
-        Assert.Equal("8", done.OrchestrationState.Output);
-        Assert.True(done.OrchestrationState.LastUpdatedTimestamp.ToDateTimeOffset() - done.OrchestrationState.CreatedTimestamp.ToDateTimeOffset() >= TimeSpan.FromSeconds(0.9));
+        Assert.Equal("8", done.WorkflowState.Output);
+        Assert.True(done.WorkflowState.LastUpdatedTimestamp.ToDateTimeOffset() - done.WorkflowState.CreatedTimestamp.ToDateTimeOffset() >= TimeSpan.FromSeconds(0.9));
     }
 
     [Fact]
@@ -330,13 +330,13 @@ public sealed class WorkflowEngineTests
         await using var worker = MathWorker(run).Workflow("Approve", Approval(null)).Start();
         await run.StartAsync("Approve", instanceId: "dup");
 
-        var duplicate = await Assert.ThrowsAsync<GrpcException>(() => run.StartAsync("Approve", instanceId: "dup"));
-        Assert.Contains("an active workflow with ID 'dup' already exists", duplicate.Detail, StringComparison.Ordinal);
+        var duplicate = await Assert.ThrowsAsync<RpcException>(() => run.StartAsync("Approve", instanceId: "dup"));
+        Assert.Contains("an active workflow with ID 'dup' already exists", duplicate.Status.Detail, StringComparison.Ordinal);
 
         await run.StartAsync("Chain", "1", "reused");
         await run.WaitForCompletionAsync("reused");
         await run.StartAsync("Chain", "2", "reused");
-        Assert.Equal("16", (await run.WaitForCompletionAsync("reused")).OrchestrationState.Output);
+        Assert.Equal("16", (await run.WaitForCompletionAsync("reused")).WorkflowState.Output);
     }
 
     [Theory]
@@ -349,7 +349,7 @@ public sealed class WorkflowEngineTests
 
         await run.StartAsync("Chain", "1", instanceId);
 
-        Assert.Equal("8", (await run.WaitForCompletionAsync(instanceId)).OrchestrationState.Output);
+        Assert.Equal("8", (await run.WaitForCompletionAsync(instanceId)).WorkflowState.Output);
     }
 
     [Fact]
@@ -358,9 +358,9 @@ public sealed class WorkflowEngineTests
         await using var run = await WorkflowRun.StartAsync();
 
         Assert.False((await run.GetAsync("ghost")).Exists);
-        var raise = await Assert.ThrowsAsync<GrpcException>(() =>
+        var raise = await Assert.ThrowsAsync<RpcException>(() =>
             run.CallAsync("RaiseEvent", new RaiseEventRequest { InstanceId = "ghost", Name = "x" }, RaiseEventResponse.Parser));
-        Assert.Equal(GrpcStatusCode.NotFound, raise.StatusCode);
+        Assert.Equal(StatusCode.NotFound, raise.StatusCode);
     }
 
     [Fact]
@@ -369,11 +369,14 @@ public sealed class WorkflowEngineTests
         await using var run = await WorkflowRun.StartAsync();
 
         await run.CallAsync("Hello", new Empty(), Empty.Parser);
-        var unknown = await Assert.ThrowsAsync<GrpcException>(() => run.CallAsync("RewindInstance", new Empty(), Empty.Parser));
-        Assert.Equal(GrpcStatusCode.Unimplemented, unknown.StatusCode);
-        var otherService = await Assert.ThrowsAsync<GrpcException>(() =>
-            run.Grpc.UnaryAsync("/dapr.proto.runtime.v1.Dapr/GetState", new Empty(), Empty.Parser, TimeSpan.FromSeconds(5)));
-        Assert.Equal(GrpcStatusCode.Unimplemented, otherService.StatusCode);
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => run.CallAsync("RewindInstance", new Empty(), Empty.Parser));
+        Assert.Equal(StatusCode.Unimplemented, unknown.StatusCode);
+        var daprMethod = await Assert.ThrowsAsync<RpcException>(() =>
+            run.Grpc.UnaryAsync("/dapr.proto.runtime.v1.Dapr/TryLockAlpha1", new Empty(), Empty.Parser, TimeSpan.FromSeconds(5)));
+        Assert.Equal(StatusCode.Unimplemented, daprMethod.StatusCode);
+        var otherService = await Assert.ThrowsAsync<RpcException>(() =>
+            run.Grpc.UnaryAsync("/example.Unknown/Call", new Empty(), Empty.Parser, TimeSpan.FromSeconds(5)));
+        Assert.Equal(StatusCode.Unimplemented, otherService.StatusCode);
     }
 
     [Fact]
@@ -381,9 +384,9 @@ public sealed class WorkflowEngineTests
     {
         await using var run = await WorkflowRun.StartAsync(resources: ComponentYaml.InMemoryState);
 
-        var error = await Assert.ThrowsAsync<GrpcException>(() => run.StartAsync("Chain", "1"));
+        var error = await Assert.ThrowsAsync<RpcException>(() => run.StartAsync("Chain", "1"));
 
-        Assert.Equal(GrpcStatusCode.FailedPrecondition, error.StatusCode);
-        Assert.Contains("actorStateStore", error.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+        Assert.Contains("actorStateStore", error.Status.Detail, StringComparison.Ordinal);
     }
 }

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using AgentVerse.Dapr.Workflow.Protocol;
+using Dapr.DurableTask.Protobuf;
 using AgentVerse.Runtime.Tests.Sidecar;
 using AgentVerse.Testing;
 
@@ -171,7 +171,7 @@ public sealed class WorkflowHttpApiTests
     public async Task A_failed_workflow_exposes_its_failure_in_properties()
     {
         await using var run = await WorkflowRun.StartAsync();
-        await using var worker = run.Worker().Workflow("Bad", IEnumerable<OrchestratorAction> (_) => throw new InvalidOperationException("no stock")).Start();
+        await using var worker = run.Worker().Workflow("Bad", IEnumerable<WorkflowAction> (_) => throw new InvalidOperationException("no stock")).Start();
 
         (await run.Http.PostAsync("v1.0/workflows/dapr/Bad/start?instanceID=bad-1", Json("1"))).Dispose();
         var body = await EventuallyStatusAsync(run.Http, "bad-1", "FAILED");
@@ -220,6 +220,6 @@ public sealed class WorkflowHttpApiTests
         var body = await EventuallyStatusAsync(run.Http, "busy-1", "RUNNING");
 
         Assert.Equal("\"halfway\"", body.GetProperty("properties").GetProperty("dapr.workflow.custom_status").GetString());
-        Assert.Equal("\"halfway\"", (await run.GetAsync("busy-1")).OrchestrationState.CustomStatus);
+        Assert.Equal("\"halfway\"", (await run.GetAsync("busy-1")).WorkflowState.CustomStatus);
     }
 }

@@ -1,23 +1,23 @@
 using System.Net;
 using System.Text;
-using AgentVerse.Dapr.Workflow.Grpc;
-using AgentVerse.Dapr.Workflow.Protocol;
+using Grpc.Core;
+using Dapr.DurableTask.Protobuf;
 using AgentVerse.Runtime.Tests.Sidecar;
 
 namespace AgentVerse.Runtime.Tests.Workflow;
 
-/// <summary>gRPC-level behaviours of the workflow service: tokens, deadlines, stream limits, abandon, recursive purge.</summary>
+/// <summary>gRPC-level behaviours of the workflow service: tokens, deadlines, stream limits, recursive purge.</summary>
 public sealed class WorkflowProtocolTests
 {
     [Fact]
     public async Task The_gRPC_port_requires_the_api_token_when_one_is_set()
     {
         await using var run = await WorkflowRun.StartAsync(apiToken: "s3cret");
-        using var anonymous = new GrpcCallInvoker(new Uri($"http://127.0.0.1:{run.GrpcPort}"));
+        using var anonymous = new GrpcCalls(new Uri($"http://127.0.0.1:{run.GrpcPort}"));
 
-        var refused = await Assert.ThrowsAsync<GrpcException>(() =>
+        var refused = await Assert.ThrowsAsync<RpcException>(() =>
             anonymous.UnaryAsync("/TaskHubSidecarService/GetInstance", new GetInstanceRequest { InstanceId = "x" }, GetInstanceResponse.Parser));
-        Assert.Equal(GrpcStatusCode.Unauthenticated, refused.StatusCode);
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
 
         Assert.False((await run.GetAsync("x")).Exists);
     }
@@ -29,9 +29,9 @@ public sealed class WorkflowProtocolTests
         await using var worker = run.Worker().Workflow("Approve", WorkflowEngineTests.Approval(null)).Start();
         var started = await run.StartAsync("Approve");
 
-        var error = await Assert.ThrowsAsync<GrpcException>(() => run.WaitForCompletionAsync(started.InstanceId, seconds: 0.5));
+        var error = await Assert.ThrowsAsync<RpcException>(() => run.WaitForCompletionAsync(started.InstanceId, seconds: 0.5));
 
-        Assert.Equal(GrpcStatusCode.DeadlineExceeded, error.StatusCode);
+        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
     }
 
     [Fact]
@@ -44,7 +44,7 @@ public sealed class WorkflowProtocolTests
         {
             ids.Add((await run.StartAsync("Approve", startAt: DateTimeOffset.UnixEpoch)).InstanceId);
         }
-        using var oneConnection = new GrpcCallInvoker(new Uri($"http://127.0.0.1:{run.GrpcPort}"),
+        using var oneConnection = new GrpcCalls(new Uri($"http://127.0.0.1:{run.GrpcPort}"), handler:
             new SocketsHttpHandler { EnableMultipleHttp2Connections = false });
 
         var waits = ids.Select(id => oneConnection.UnaryAsync("/TaskHubSidecarService/WaitForInstanceCompletion",
@@ -56,45 +56,7 @@ public sealed class WorkflowProtocolTests
         }
 
         var done = await Task.WhenAll(waits);
-        Assert.All(done, d => Assert.Equal("\"ok\"", d.OrchestrationState.Output));
-    }
-
-    [Fact]
-    public async Task An_abandoned_work_item_goes_to_the_next_worker()
-    {
-        await using var run = await WorkflowRun.StartAsync();
-        var first = run.Worker().Workflow("Chain", WorkflowEngineTests.Chain)
-            .Activity("Double", s => (int.Parse(s!, System.Globalization.CultureInfo.InvariantCulture) * 2).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        first.AnswersWorkflows = false;
-        await using var _ = first.Start();
-        await TestApp.EventuallyAsync(() => run.Runtime.Find(WorkflowRun.AppId)!.Workflows.Dispatcher.ConnectedWorkers == 1);
-        var started = await run.StartAsync("Chain", "1", startAt: DateTimeOffset.UnixEpoch);
-        await TestApp.EventuallyAsync(() => !first.Received.IsEmpty);
-        await using var second = run.Worker().Workflow("Chain", WorkflowEngineTests.Chain)
-            .Activity("Double", s => (int.Parse(s!, System.Globalization.CultureInfo.InvariantCulture) * 2).ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .Start();
-        await TestApp.EventuallyAsync(() => run.Runtime.Find(WorkflowRun.AppId)!.Workflows.Dispatcher.ConnectedWorkers == 2);
-
-        // The first worker keeps ignoring whatever it is handed, and keeps giving it back.
-        using var stop = new CancellationTokenSource();
-        var abandoning = Task.Run(async () =>
-        {
-            var abandoned = new HashSet<string>();
-            while (!stop.IsCancellationRequested)
-            {
-                foreach (var item in first.Received.Where(i => i.OrchestratorRequest is not null && abandoned.Add(i.CompletionToken)))
-                {
-                    await run.CallAsync("AbandonTaskOrchestratorWorkItem", new CreateInstanceResponse { InstanceId = item.CompletionToken }, Google.Protobuf.WellKnownTypes.Empty.Parser);
-                }
-                await Task.Delay(20);
-            }
-        });
-        var done = await run.WaitForCompletionAsync(started.InstanceId);
-        await stop.CancelAsync();
-        await abandoning;
-
-        Assert.Equal("8", done.OrchestrationState.Output);
-        Assert.Contains(second.Received, i => i.OrchestratorRequest is not null);
+        Assert.All(done, d => Assert.Equal("\"ok\"", d.WorkflowState.Output));
     }
 
     [Fact]
@@ -105,7 +67,7 @@ public sealed class WorkflowProtocolTests
             .Workflow("Child", t => [Actions.Complete(0, t.Input)])
             .Workflow("Parent", t =>
                 t.IsFirst ? [Actions.CallChild(0, "Child", "1", "kid-1")]
-                : t.All.Any(e => e.SubOrchestrationInstanceCompleted is not null) ? [Actions.Complete(1, "\"done\"")]
+                : t.All.Any(e => e.ChildWorkflowInstanceCompleted is not null) ? [Actions.Complete(1, "\"done\"")]
                 : [])
             .Start();
         await run.StartAsync("Parent", instanceId: "mom");
@@ -127,13 +89,13 @@ public sealed class WorkflowProtocolTests
             .Workflow("Parent", t => t.IsFirst ? [Actions.CallChild(0, "Approve", null, "waiting-kid")] : [])
             .Start();
         await run.StartAsync("Parent", instanceId: "dad");
-        await TestApp.EventuallyAsync(() => run.GetAsync("waiting-kid").Result.OrchestrationState?.OrchestrationStatus == OrchestrationStatus.Running);
+        await TestApp.EventuallyAsync(() => run.GetAsync("waiting-kid").Result.WorkflowState?.WorkflowStatus == OrchestrationStatus.Running);
 
         using var terminate = await run.Http.PostAsync("v1.0/workflows/dapr/dad/terminate", null);
 
         Assert.Equal(HttpStatusCode.Accepted, terminate.StatusCode);
-        Assert.Equal(OrchestrationStatus.Terminated, (await run.WaitForCompletionAsync("dad")).OrchestrationState.OrchestrationStatus);
-        Assert.Equal(OrchestrationStatus.Terminated, (await run.WaitForCompletionAsync("waiting-kid")).OrchestrationState.OrchestrationStatus);
+        Assert.Equal(OrchestrationStatus.Terminated, (await run.WaitForCompletionAsync("dad")).WorkflowState.WorkflowStatus);
+        Assert.Equal(OrchestrationStatus.Terminated, (await run.WaitForCompletionAsync("waiting-kid")).WorkflowState.WorkflowStatus);
     }
 
     [Fact]
@@ -141,9 +103,9 @@ public sealed class WorkflowProtocolTests
     {
         await using var run = await WorkflowRun.StartAsync();
 
-        var error = await Assert.ThrowsAsync<GrpcException>(() =>
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
             run.StartAsync("Big", new string('x', 5 * 1024 * 1024)));
 
-        Assert.Equal(GrpcStatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
     }
 }

@@ -1,5 +1,5 @@
-using AgentVerse.Dapr.Workflow.Grpc;
-using AgentVerse.Dapr.Workflow.Protocol;
+using Grpc.Core;
+using Dapr.DurableTask.Protobuf;
 using AgentVerse.Testing;
 
 namespace AgentVerse.Runtime.Tests.Workflow;
@@ -8,13 +8,13 @@ namespace AgentVerse.Runtime.Tests.Workflow;
 /// A <see cref="LocalRuntime"/> with one app whose actor state store is SQLite in a directory that
 /// outlives the runtime, so a test can stop the runtime and start a new one over the same state.
 /// </summary>
-public sealed class WorkflowRun : IAsyncDisposable
+internal sealed class WorkflowRun : IAsyncDisposable
 {
     private WorkflowRun(LocalRuntime runtime, string directory, string? apiToken)
     {
         Runtime = runtime;
         Directory = directory;
-        Grpc = new GrpcCallInvoker(new Uri($"http://127.0.0.1:{runtime[AppId].GrpcPort}"), apiToken);
+        Grpc = new GrpcCalls(new Uri($"http://127.0.0.1:{runtime[AppId].GrpcPort}"), apiToken);
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{runtime[AppId].HttpPort}/") };
         if (apiToken is not null)
         {
@@ -26,7 +26,7 @@ public sealed class WorkflowRun : IAsyncDisposable
 
     public LocalRuntime Runtime { get; }
     public string Directory { get; }
-    public GrpcCallInvoker Grpc { get; }
+    public GrpcCalls Grpc { get; }
     public HttpClient Http { get; }
     public int GrpcPort => Runtime[AppId].GrpcPort;
 

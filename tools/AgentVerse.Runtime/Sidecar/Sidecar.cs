@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using AgentVerse.Runtime.Components;
 using AgentVerse.Runtime.Sidecar.Apis;
 using AgentVerse.Runtime.Workflow;
+using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -12,15 +13,14 @@ using Microsoft.Extensions.Logging;
 namespace AgentVerse.Runtime.Sidecar;
 
 /// <summary>
-/// One app's sidecar: the Dapr HTTP API on <see cref="HttpPort"/>, the gRPC port reserved for the
-/// workflow protocol, and the app channel used for invocation and pub/sub delivery.
+/// One app's sidecar: the Dapr HTTP API on <see cref="HttpPort"/>, the Dapr gRPC API and the workflow protocol on
+/// <see cref="GrpcPort"/>, and the app channel used for invocation and pub/sub delivery.
 /// </summary>
 internal sealed class Sidecar : ISidecar, IAsyncDisposable
 {
     private readonly TaskCompletionSource _appReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILoggerFactory _loggerFactory;
-    private readonly TaskHubSidecarService _taskHub;
     private WebApplication? _web;
     private Task? _appWatcher;
 
@@ -42,7 +42,6 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
         Subscriptions = new SubscriptionManager(this, [.. registry.SubscriptionsFor(options.AppId, options.ResourcesPaths)]);
         Workflows = new WorkflowEngine(options.AppId, StateStores.Values, loggerFactory.CreateLogger($"AgentVerse.Runtime.Workflow.{options.AppId}"),
             TimeProvider.System, options.WorkflowWorkItemTimeout, _stopping.Token);
-        _taskHub = new TaskHubSidecarService(Workflows, options.ApiToken, Logger);
     }
 
     public SidecarOptions Options { get; }
@@ -78,13 +77,26 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
             // grpc-go (daprd) sets no stream limit; workflow clients park many WaitFor* calls on one connection.
             kestrel.Limits.Http2.MaxStreamsPerConnection = 10_000;
             kestrel.ListenLocalhost(HttpPort, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
-            // daprd's gRPC API port: HTTP/2 cleartext only (the workflow protocol is served here).
+            // daprd's gRPC API port: HTTP/2 cleartext only, as the SDKs connect (h2c with prior knowledge).
             kestrel.ListenLocalhost(GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
         });
+        builder.Services.AddGrpc(grpc =>
+        {
+            // daprd's --max-body-size bounds gRPC messages too; every workflow turn carries the full history.
+            grpc.MaxReceiveMessageSize = (int)Math.Min(Options.MaxBodySize, int.MaxValue);
+            grpc.MaxSendMessageSize = null;
+            grpc.Interceptors.Add<ApiTokenInterceptor>();
+        });
+        builder.Services.AddSingleton(new ApiTokenInterceptor(Options.ApiToken));
+        builder.Services.AddSingleton(new DaprGrpcApi(this));
+        builder.Services.AddSingleton(new TaskHubGrpcService(Workflows, Logger));
         var web = builder.Build();
-        web.Use(GrpcPortGuard);
+        web.Use(SeparatePorts);
         web.Use(ReportUnhandledAsync);
-        web.Use(new ApiTokenCheck(Options.ApiToken).InvokeAsync);
+        // The gRPC port checks the token in ApiTokenInterceptor, with gRPC's status codes.
+        web.UseWhen(context => context.Connection.LocalPort == HttpPort, http => http.Use(new ApiTokenCheck(Options.ApiToken).InvokeAsync));
+        web.MapGrpcService<DaprGrpcApi>();
+        web.MapGrpcService<TaskHubGrpcService>();
         web.MapHealthApi(this);
         web.MapMetadataApi(this);
         web.MapStateApi(this);
@@ -110,14 +122,23 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
-    // The gRPC port serves the workflow protocol; anything else there gets a gRPC UNIMPLEMENTED.
-    private Task GrpcPortGuard(HttpContext context, Func<Task> next)
+    // As in daprd, each port serves its own API: the gRPC port answers anything but a gRPC method with UNIMPLEMENTED
+    // (the SDK probes for methods and falls back on it), and gRPC paths on the HTTP port are unmatched paths there.
+    private Task SeparatePorts(HttpContext context, Func<Task> next)
     {
-        if (context.Connection.LocalPort != GrpcPort)
+        var grpcMethod = context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is not null;
+        if (context.Connection.LocalPort == GrpcPort)
         {
-            return next();
+            if (grpcMethod)
+            {
+                return next();
+            }
+            context.Response.ContentType = "application/grpc";
+            context.Response.Headers["grpc-status"] = "12";
+            context.Response.Headers["grpc-message"] = Uri.EscapeDataString($"unknown service or method {context.Request.Path}");
+            return Task.CompletedTask;
         }
-        return _taskHub.HandleAsync(context);
+        return grpcMethod ? InvokeApi.FallbackAsync(context, this) : next();
     }
 
     // A bug must surface as a logged, well-formed error, never as a bare 500 or a dropped connection.

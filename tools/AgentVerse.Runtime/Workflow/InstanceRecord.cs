@@ -1,5 +1,5 @@
 using System.Text.Json;
-using AgentVerse.Dapr.Workflow.Protocol;
+using Dapr.DurableTask.Protobuf;
 using Google.Protobuf;
 
 namespace AgentVerse.Runtime.Workflow;

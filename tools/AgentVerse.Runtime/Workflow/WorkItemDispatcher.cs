@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using AgentVerse.Dapr.Workflow.Protocol;
+using Dapr.DurableTask.Protobuf;
 
 namespace AgentVerse.Runtime.Workflow;
 
@@ -27,21 +27,21 @@ internal sealed class WorkItemDispatcher(TimeSpan responseTimeout)
     private static string ActivityKey(string instanceId, int taskId) => $"a|{instanceId}/{taskId}";
 
     /// <summary>Queues one workflow turn and waits for the worker's answer, however many redeliveries it takes.</summary>
-    public async Task<OrchestratorResponse> RunOrchestratorAsync(OrchestratorRequest request, CancellationToken cancellationToken)
+    public async Task<WorkflowResponse> RunOrchestratorAsync(WorkflowRequest request, CancellationToken cancellationToken)
     {
-        var item = new PendingWorkItem(OrchestratorKey(request.InstanceId), new WorkItem { OrchestratorRequest = request });
+        var item = new PendingWorkItem(OrchestratorKey(request.InstanceId), new WorkItem { WorkflowRequest = request });
         Register(item);
         using var registration = cancellationToken.Register(() =>
         {
             _pending.TryRemove(new KeyValuePair<string, PendingWorkItem>(item.Key, item));
             item.Response.TrySetCanceled(cancellationToken);
         });
-        return (OrchestratorResponse)await item.Response.Task;
+        return (WorkflowResponse)await item.Response.Task;
     }
 
     /// <summary>Queues an activity; its answer comes back through <see cref="TryComplete"/>.</summary>
     public void DispatchActivity(ActivityRequest request) =>
-        Register(new PendingWorkItem(ActivityKey(request.OrchestrationInstance.InstanceId, request.TaskId), new WorkItem { ActivityRequest = request }));
+        Register(new PendingWorkItem(ActivityKey(request.WorkflowInstance.InstanceId, request.TaskId), new WorkItem { ActivityRequest = request }));
 
     private void Register(PendingWorkItem item)
     {
@@ -54,7 +54,7 @@ internal sealed class WorkItemDispatcher(TimeSpan responseTimeout)
         _queue.Writer.TryWrite(item);
     }
 
-    public CompletionResult CompleteOrchestrator(OrchestratorResponse response) =>
+    public CompletionResult CompleteOrchestrator(WorkflowResponse response) =>
         TryComplete(OrchestratorKey(response.InstanceId), response.CompletionToken, response);
 
     public CompletionResult CompleteActivity(ActivityResponse response) =>
@@ -78,19 +78,6 @@ internal sealed class WorkItemDispatcher(TimeSpan responseTimeout)
         item.Release();
         item.Response.TrySetResult(response);
         return CompletionResult.Accepted;
-    }
-
-    /// <summary>The worker gives back the item it received with <paramref name="completionToken"/>: the next worker gets it.</summary>
-    public void Abandon(string completionToken)
-    {
-        foreach (var item in _pending.Values)
-        {
-            if (string.Equals(item.Token, completionToken, StringComparison.Ordinal) && item.Owner is { } owner)
-            {
-                Requeue(item, owner);
-                return;
-            }
-        }
     }
 
     private bool IsLive(PendingWorkItem item) =>

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using AgentVerse.Dapr.Workflow.Grpc;
-using AgentVerse.Dapr.Workflow.Protocol;
+using Grpc.Core;
+using Dapr.DurableTask.Protobuf;
 using AgentVerse.Runtime.Sidecar;
 using AgentVerse.Runtime.State;
 using Google.Protobuf.WellKnownTypes;
@@ -60,7 +60,7 @@ internal sealed class WorkflowEngine : IAsyncDisposable
     /// <summary>Null when workflows can run here; otherwise why not (no actor state store).</summary>
     public string? StoreProblem => _storeProblem;
 
-    private WorkflowStore Store => _store ?? throw new GrpcException(GrpcStatusCode.FailedPrecondition, _storeProblem!);
+    private WorkflowStore Store => _store ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, _storeProblem!));
 
     /// <summary>Reloads unfinished instances from the store and resumes their pending work (no-op without an actor state store).</summary>
     public Task StartAsync() => _store is null ? Task.CompletedTask : _ready.Value;
@@ -90,7 +90,7 @@ internal sealed class WorkflowEngine : IAsyncDisposable
                 {
                     ResumeSideEffects(record);
                     Kick(instance);
-                    if (record.History.Any(e => e.SubOrchestrationInstanceCreated is not null))
+                    if (record.History.Any(e => e.ChildWorkflowInstanceCreated is not null))
                     {
                         parents.Add(record);
                     }
@@ -148,7 +148,7 @@ internal sealed class WorkflowEngine : IAsyncDisposable
         var instanceId = request.InstanceId.Length > 0 ? request.InstanceId : Guid.NewGuid().ToString();
         if (request.Name.Length == 0)
         {
-            throw new GrpcException(GrpcStatusCode.InvalidArgument, "workflow name is not configured");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "workflow name is not configured"));
         }
         await EnsureReadyAsync(cancellationToken);
         var now = _time.GetUtcNow();
@@ -160,7 +160,7 @@ internal sealed class WorkflowEngine : IAsyncDisposable
             Name = request.Name,
             Version = request.Version,
             Input = request.Input,
-            OrchestrationInstance = new OrchestrationInstance { InstanceId = instanceId, ExecutionId = executionId },
+            WorkflowInstance = new WorkflowInstance { InstanceId = instanceId, ExecutionId = executionId },
             ScheduledStartTimestamp = request.ScheduledStartTimestamp,
             ParentTraceContext = request.ParentTraceContext,
         };
@@ -185,14 +185,14 @@ internal sealed class WorkflowEngine : IAsyncDisposable
             if (instance.Record is { IsTerminal: false })
             {
                 // daprd (orchestrator/create.go): only a finished instance id may be reused.
-                throw new GrpcException(GrpcStatusCode.Unknown, $"an active workflow with ID '{instanceId}' already exists");
+                throw new RpcException(new Status(StatusCode.Unknown, $"an active workflow with ID '{instanceId}' already exists"));
             }
             var now = _time.GetUtcNow();
             var record = new InstanceRecord
             {
                 InstanceId = instanceId,
                 Name = started.Name,
-                ExecutionId = started.OrchestrationInstance.ExecutionId,
+                ExecutionId = started.WorkflowInstance.ExecutionId,
                 CreatedAt = now,
                 LastUpdatedAt = now,
                 ScheduledStartAt = scheduledStart,
@@ -215,11 +215,11 @@ internal sealed class WorkflowEngine : IAsyncDisposable
         const int maxLength = 64;
         if (instanceId.Length > maxLength)
         {
-            throw new GrpcException(GrpcStatusCode.InvalidArgument, $"workflow instance ID exceeds the max length of {maxLength} characters");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"workflow instance ID exceeds the max length of {maxLength} characters"));
         }
         if (!instanceId.All(c => char.IsLetterOrDigit(c) || c is '_' or '-'))
         {
-            throw new GrpcException(GrpcStatusCode.InvalidArgument, $"workflow instance ID '{instanceId}' is invalid: only alphanumeric and underscore characters are allowed");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"workflow instance ID '{instanceId}' is invalid: only alphanumeric and underscore characters are allowed"));
         }
     }
 
@@ -320,9 +320,9 @@ internal sealed class WorkflowEngine : IAsyncDisposable
             }
             if (!record.IsTerminal)
             {
-                throw new GrpcException(GrpcStatusCode.FailedPrecondition, $"unable to purge workflow '{instanceId}': the workflow is not in a terminal state");
+                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"unable to purge workflow '{instanceId}': the workflow is not in a terminal state"));
             }
-            children = recursive ? [.. record.History.Where(e => e.SubOrchestrationInstanceCreated is not null).Select(e => e.SubOrchestrationInstanceCreated.InstanceId)] : [];
+            children = recursive ? [.. record.History.Where(e => e.ChildWorkflowInstanceCreated is not null).Select(e => e.ChildWorkflowInstanceCreated.InstanceId)] : [];
             await Store.DeleteAsync(instanceId, instance.ETag!, cancellationToken);
             instance.Record = null;
             instance.ETag = null;
@@ -339,7 +339,7 @@ internal sealed class WorkflowEngine : IAsyncDisposable
             {
                 deleted += await PurgeAsync(child, recursive, cancellationToken);
             }
-            catch (GrpcException e) when (e.StatusCode == GrpcStatusCode.FailedPrecondition)
+            catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition)
             {
                 // A child still running (it outlived a terminated parent) keeps its state, as in daprd.
             }
@@ -365,7 +365,7 @@ internal sealed class WorkflowEngine : IAsyncDisposable
             await LoadAsync(instance, cancellationToken);
             if (instance.Record is not { } record)
             {
-                throw new GrpcException(GrpcStatusCode.NotFound, $"no such instance exists: {instanceId}");
+                throw new RpcException(new Status(StatusCode.NotFound, $"no such instance exists: {instanceId}"));
             }
             if (record.IsTerminal)
             {
@@ -385,12 +385,12 @@ internal sealed class WorkflowEngine : IAsyncDisposable
 
     // ---- worker answers -----------------------------------------------------------------------
 
-    public void CompleteOrchestratorTask(OrchestratorResponse response)
+    public void CompleteOrchestratorTask(WorkflowResponse response)
     {
         switch (Dispatcher.CompleteOrchestrator(response))
         {
             case WorkItemDispatcher.CompletionResult.Unknown:
-                throw new GrpcException(GrpcStatusCode.Unknown, $"unknown instance ID: {response.InstanceId}");
+                throw new RpcException(new Status(StatusCode.Unknown, $"unknown instance ID: {response.InstanceId}"));
             case WorkItemDispatcher.CompletionResult.Stale:
                 _logger.LogDebug("Discarded a stale workflow answer for {InstanceId}", response.InstanceId);
                 break;
@@ -403,7 +403,7 @@ internal sealed class WorkflowEngine : IAsyncDisposable
         switch (Dispatcher.CompleteActivity(response))
         {
             case WorkItemDispatcher.CompletionResult.Unknown:
-                throw new GrpcException(GrpcStatusCode.Unknown, $"unknown instance ID/task ID combo: {response.InstanceId}/{response.TaskId}");
+                throw new RpcException(new Status(StatusCode.Unknown, $"unknown instance ID/task ID combo: {response.InstanceId}/{response.TaskId}"));
             case WorkItemDispatcher.CompletionResult.Stale:
                 _logger.LogDebug("Discarded a stale activity answer for {InstanceId}/{TaskId}", response.InstanceId, response.TaskId);
                 return;
@@ -568,7 +568,7 @@ internal sealed class WorkflowEngine : IAsyncDisposable
         {
             while (!stopping.IsCancellationRequested)
             {
-                OrchestratorRequest request;
+                WorkflowRequest request;
                 List<HistoryEvent> newEvents;
                 await instance.Gate.WaitAsync(stopping);
                 try
@@ -580,9 +580,9 @@ internal sealed class WorkflowEngine : IAsyncDisposable
                         instance.TurnActive = false;
                         return;
                     }
-                    // Every turn starts with a fresh OrchestratorStarted: SDKs take the workflow's clock from it.
-                    newEvents = [NewEvent(e => e.OrchestratorStarted = new OrchestratorStartedEvent()), .. record.Inbox];
-                    request = new OrchestratorRequest { InstanceId = record.InstanceId, ExecutionId = record.ExecutionId };
+                    // Every turn starts with a fresh WorkflowStarted: SDKs take the workflow's clock from it.
+                    newEvents = [NewEvent(e => e.WorkflowStarted = new WorkflowStartedEvent()), .. record.Inbox];
+                    request = new WorkflowRequest { InstanceId = record.InstanceId, ExecutionId = record.ExecutionId };
                     request.PastEvents.AddRange(record.History);
                     request.NewEvents.AddRange(newEvents);
                 }
@@ -639,7 +639,7 @@ internal sealed class WorkflowEngine : IAsyncDisposable
     /// each action becomes a history event whose eventId is the action id, and side effects are queued
     /// in <paramref name="afterCommit"/> to run once the step is durable.
     /// </summary>
-    private void Apply(InstanceRecord next, List<HistoryEvent> newEvents, OrchestratorResponse response, List<Func<Task>> afterCommit)
+    private void Apply(InstanceRecord next, List<HistoryEvent> newEvents, WorkflowResponse response, List<Func<Task>> afterCommit)
     {
         var now = _time.GetUtcNow();
         var timestamp = Timestamp.FromDateTimeOffset(now);
@@ -669,9 +669,9 @@ internal sealed class WorkflowEngine : IAsyncDisposable
 
         foreach (var action in response.Actions)
         {
-            switch (action.OrchestratorActionTypeCase)
+            switch (action.WorkflowActionTypeCase)
             {
-                case OrchestratorAction.OrchestratorActionTypeOneofCase.ScheduleTask:
+                case WorkflowAction.WorkflowActionTypeOneofCase.ScheduleTask:
                 {
                     var task = action.ScheduleTask;
                     next.History.Add(new HistoryEvent
@@ -685,7 +685,7 @@ internal sealed class WorkflowEngine : IAsyncDisposable
                         Name = task.Name,
                         Version = task.Version,
                         Input = task.Input,
-                        OrchestrationInstance = new OrchestrationInstance { InstanceId = next.InstanceId, ExecutionId = next.ExecutionId },
+                        WorkflowInstance = new WorkflowInstance { InstanceId = next.InstanceId, ExecutionId = next.ExecutionId },
                         TaskId = action.Id,
                         TaskExecutionId = task.TaskExecutionId,
                     };
@@ -697,7 +697,7 @@ internal sealed class WorkflowEngine : IAsyncDisposable
                     });
                     break;
                 }
-                case OrchestratorAction.OrchestratorActionTypeOneofCase.CreateTimer:
+                case WorkflowAction.WorkflowActionTypeOneofCase.CreateTimer:
                 {
                     var timer = action.CreateTimer;
                     var created = new TimerCreatedEvent { FireAt = timer.FireAt };
@@ -716,7 +716,7 @@ internal sealed class WorkflowEngine : IAsyncDisposable
                     });
                     break;
                 }
-                case OrchestratorAction.OrchestratorActionTypeOneofCase.SendEvent:
+                case WorkflowAction.WorkflowActionTypeOneofCase.SendEvent:
                 {
                     var send = action.SendEvent;
                     next.History.Add(new HistoryEvent
@@ -729,49 +729,49 @@ internal sealed class WorkflowEngine : IAsyncDisposable
                     afterCommit.Add(() => DeliverAsync(target, NewEvent(e => e.EventRaised = new EventRaisedEvent { Name = send.Name, Input = send.Data })));
                     break;
                 }
-                case OrchestratorAction.OrchestratorActionTypeOneofCase.TerminateOrchestration:
+                case WorkflowAction.WorkflowActionTypeOneofCase.TerminateWorkflow:
                 {
-                    var terminate = action.TerminateOrchestration;
+                    var terminate = action.TerminateWorkflow;
                     afterCommit.Add(() => DeliverAsync(terminate.InstanceId,
                         NewEvent(e => e.ExecutionTerminated = new ExecutionTerminatedEvent { Input = terminate.Reason, Recurse = terminate.Recurse })));
                     break;
                 }
-                case OrchestratorAction.OrchestratorActionTypeOneofCase.CreateSubOrchestration:
+                case WorkflowAction.WorkflowActionTypeOneofCase.CreateChildWorkflow:
                 {
-                    var child = action.CreateSubOrchestration;
+                    var child = action.CreateChildWorkflow;
                     // durabletask-go derives a missing child id deterministically from the parent and the action id.
                     var childId = child.InstanceId.Length > 0 ? child.InstanceId : $"{next.InstanceId}:{action.Id:x4}";
                     next.History.Add(new HistoryEvent
                     {
                         EventId = action.Id,
                         Timestamp = timestamp,
-                        SubOrchestrationInstanceCreated = new SubOrchestrationInstanceCreatedEvent { InstanceId = childId, Name = child.Name, Version = child.Version, Input = child.Input },
+                        ChildWorkflowInstanceCreated = new ChildWorkflowInstanceCreatedEvent { InstanceId = childId, Name = child.Name, Version = child.Version, Input = child.Input },
                     });
                     var childStart = ChildStart(next, action.Id, childId, child.Name, child.Version, child.Input);
                     afterCommit.Add(() => StartChildAsync(childId, childStart, next.InstanceId, action.Id));
                     break;
                 }
-                case OrchestratorAction.OrchestratorActionTypeOneofCase.OrchestratorVersionNotAvailable:
+                case WorkflowAction.WorkflowActionTypeOneofCase.WorkflowVersionNotAvailable:
                     next.Status = OrchestrationStatus.Stalled;
                     break;
-                case OrchestratorAction.OrchestratorActionTypeOneofCase.CompleteOrchestration:
+                case WorkflowAction.WorkflowActionTypeOneofCase.CompleteWorkflow:
                     Complete(next, action, started, terminated, timestamp, afterCommit);
                     return;
             }
         }
     }
 
-    private void Complete(InstanceRecord next, OrchestratorAction action, ExecutionStartedEvent? started, ExecutionTerminatedEvent? terminated,
+    private void Complete(InstanceRecord next, WorkflowAction action, ExecutionStartedEvent? started, ExecutionTerminatedEvent? terminated,
         Timestamp timestamp, List<Func<Task>> afterCommit)
     {
-        var complete = action.CompleteOrchestration;
-        if (complete.OrchestrationStatus == OrchestrationStatus.ContinuedAsNew)
+        var complete = action.CompleteWorkflow;
+        if (complete.WorkflowStatus == OrchestrationStatus.ContinuedAsNew)
         {
             // A new generation: empty history, the new input, carried-over events, and whatever arrived meanwhile.
             var restart = started?.Clone() ?? new ExecutionStartedEvent { Name = next.Name };
             next.ExecutionId = Guid.NewGuid().ToString("N");
             restart.Input = complete.Result;
-            restart.OrchestrationInstance = new OrchestrationInstance { InstanceId = next.InstanceId, ExecutionId = next.ExecutionId };
+            restart.WorkflowInstance = new WorkflowInstance { InstanceId = next.InstanceId, ExecutionId = next.ExecutionId };
             restart.ScheduledStartTimestamp = null;
             List<HistoryEvent> inbox = [new HistoryEvent { EventId = -1, Timestamp = timestamp, ExecutionStarted = restart }, .. complete.CarryoverEvents, .. next.Inbox];
             next.History.Clear();
@@ -790,9 +790,9 @@ internal sealed class WorkflowEngine : IAsyncDisposable
         {
             EventId = action.Id,
             Timestamp = timestamp,
-            ExecutionCompleted = new ExecutionCompletedEvent { OrchestrationStatus = complete.OrchestrationStatus, Result = complete.Result, FailureDetails = complete.FailureDetails },
+            ExecutionCompleted = new ExecutionCompletedEvent { WorkflowStatus = complete.WorkflowStatus, Result = complete.Result, FailureDetails = complete.FailureDetails },
         });
-        next.Status = complete.OrchestrationStatus;
+        next.Status = complete.WorkflowStatus;
         next.Output = complete.Result;
         next.Failure = complete.FailureDetails;
         next.CompletedAt = timestamp.ToDateTimeOffset();
@@ -800,7 +800,7 @@ internal sealed class WorkflowEngine : IAsyncDisposable
         next.Activities.Clear();
         next.Timers.Clear();
 
-        if (complete.OrchestrationStatus == OrchestrationStatus.Terminated && terminated?.Recurse == true)
+        if (complete.WorkflowStatus == OrchestrationStatus.Terminated && terminated?.Recurse == true)
         {
             foreach (var childId in OpenChildren(next.History))
             {
@@ -811,37 +811,37 @@ internal sealed class WorkflowEngine : IAsyncDisposable
         {
             var result = NewEvent(e =>
             {
-                if (complete.OrchestrationStatus == OrchestrationStatus.Completed)
+                if (complete.WorkflowStatus == OrchestrationStatus.Completed)
                 {
-                    e.SubOrchestrationInstanceCompleted = new SubOrchestrationInstanceCompletedEvent { TaskScheduledId = parent.TaskScheduledId, Result = complete.Result };
+                    e.ChildWorkflowInstanceCompleted = new ChildWorkflowInstanceCompletedEvent { TaskScheduledId = parent.TaskScheduledId, Result = complete.Result };
                 }
                 else
                 {
-                    e.SubOrchestrationInstanceFailed = new SubOrchestrationInstanceFailedEvent
+                    e.ChildWorkflowInstanceFailed = new ChildWorkflowInstanceFailedEvent
                     {
                         TaskScheduledId = parent.TaskScheduledId,
                         FailureDetails = complete.FailureDetails ?? new TaskFailureDetails
                         {
                             ErrorType = "WorkflowTerminated",
-                            ErrorMessage = $"child workflow '{next.InstanceId}' ended with status {complete.OrchestrationStatus}",
+                            ErrorMessage = $"child workflow '{next.InstanceId}' ended with status {complete.WorkflowStatus}",
                         },
                     };
                 }
             });
-            afterCommit.Add(() => DeliverAsync(parent.OrchestrationInstance.InstanceId, result));
+            afterCommit.Add(() => DeliverAsync(parent.WorkflowInstance.InstanceId, result));
         }
     }
 
     private static List<string> OpenChildren(List<HistoryEvent> history)
     {
-        var created = history.Where(e => e.SubOrchestrationInstanceCreated is not null).ToDictionary(e => e.EventId, e => e.SubOrchestrationInstanceCreated.InstanceId);
+        var created = history.Where(e => e.ChildWorkflowInstanceCreated is not null).ToDictionary(e => e.EventId, e => e.ChildWorkflowInstanceCreated.InstanceId);
         foreach (var e in history)
         {
-            if (e.SubOrchestrationInstanceCompleted is { } done)
+            if (e.ChildWorkflowInstanceCompleted is { } done)
             {
                 created.Remove(done.TaskScheduledId);
             }
-            else if (e.SubOrchestrationInstanceFailed is { } failed)
+            else if (e.ChildWorkflowInstanceFailed is { } failed)
             {
                 created.Remove(failed.TaskScheduledId);
             }
@@ -854,12 +854,12 @@ internal sealed class WorkflowEngine : IAsyncDisposable
         Name = name,
         Version = version,
         Input = input,
-        OrchestrationInstance = new OrchestrationInstance { InstanceId = childId, ExecutionId = Guid.NewGuid().ToString("N") },
+        WorkflowInstance = new WorkflowInstance { InstanceId = childId, ExecutionId = Guid.NewGuid().ToString("N") },
         ParentInstance = new ParentInstanceInfo
         {
             TaskScheduledId = taskId,
             Name = parent.Name,
-            OrchestrationInstance = new OrchestrationInstance { InstanceId = parent.InstanceId, ExecutionId = parent.ExecutionId },
+            WorkflowInstance = new WorkflowInstance { InstanceId = parent.InstanceId, ExecutionId = parent.ExecutionId },
             AppID = _appId,
         },
     };
@@ -868,9 +868,9 @@ internal sealed class WorkflowEngine : IAsyncDisposable
     private async Task StartMissingChildrenAsync(InstanceRecord parent, CancellationToken cancellationToken)
     {
         var open = OpenChildren(parent.History).ToHashSet(StringComparer.Ordinal);
-        foreach (var created in parent.History.Where(e => e.SubOrchestrationInstanceCreated is { } c && open.Contains(c.InstanceId)))
+        foreach (var created in parent.History.Where(e => e.ChildWorkflowInstanceCreated is { } c && open.Contains(c.InstanceId)))
         {
-            var child = created.SubOrchestrationInstanceCreated;
+            var child = created.ChildWorkflowInstanceCreated;
             if (await GetAsync(child.InstanceId, cancellationToken) is null)
             {
                 _logger.LogInformation("Workflow {ParentId}: recreating child workflow {ChildId}", parent.InstanceId, child.InstanceId);
@@ -888,7 +888,7 @@ internal sealed class WorkflowEngine : IAsyncDisposable
         catch (Exception e) when (e is not OperationCanceledException)
         {
             _logger.LogWarning(e, "Workflow {ParentId}: cannot start child workflow {ChildId}", parentId, childId);
-            await DeliverAsync(parentId, NewEvent(ev => ev.SubOrchestrationInstanceFailed = new SubOrchestrationInstanceFailedEvent
+            await DeliverAsync(parentId, NewEvent(ev => ev.ChildWorkflowInstanceFailed = new ChildWorkflowInstanceFailedEvent
             {
                 TaskScheduledId = taskId,
                 FailureDetails = new TaskFailureDetails { ErrorType = e.GetType().Name, ErrorMessage = e.Message },
@@ -934,7 +934,7 @@ internal sealed class WorkflowEngine : IAsyncDisposable
         {
             // Someone else wrote this instance (another runtime on the same store); re-read before the next step.
             instance.Loaded = false;
-            throw new GrpcException(GrpcStatusCode.Aborted, $"workflow '{instance.Id}' was changed concurrently; retry");
+            throw new RpcException(new Status(StatusCode.Aborted, $"workflow '{instance.Id}' was changed concurrently; retry"));
         }
         instance.Record = next;
         instance.NotifyChanged();

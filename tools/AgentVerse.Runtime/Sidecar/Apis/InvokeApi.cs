@@ -33,20 +33,23 @@ internal static class InvokeApi
         });
 
         // daprd sends every unmatched route to invocation; without an app id that is a 404.
-        app.MapFallback(context =>
+        app.MapFallback(context => FallbackAsync(context, sidecar));
+    }
+
+    /// <summary>An unmatched path: invocation of the app named by <c>dapr-app-id</c> (header or Basic user), else 404.</summary>
+    internal static Task FallbackAsync(HttpContext context, Sidecar sidecar)
+    {
+        var appId = AppIdFromHeaders(context.Request);
+        if (appId is null)
         {
-            var appId = AppIdFromHeaders(context.Request);
-            if (appId is null)
-            {
-                return DaprError.DirectInvoke(404, "failed getting app id either from the URL path or the header dapr-app-id").WriteAsync(context.Response);
-            }
-            return ForwardAsync(context, sidecar, appId, RawTarget(context));
-        });
+            return DaprError.DirectInvoke(404, "failed getting app id either from the URL path or the header dapr-app-id").WriteAsync(context.Response);
+        }
+        return ForwardAsync(context, sidecar, appId, RawTarget(context));
     }
 
     private static async Task ForwardAsync(HttpContext context, Sidecar caller, string appId, string pathAndQuery)
     {
-        var target = caller.Runtime.Find(appId) ?? (appId.IndexOf('.', StringComparison.Ordinal) is var dot and > 0 ? caller.Runtime.Find(appId[..dot]) : null);
+        var target = FindTarget(caller, appId);
         if (target is null)
         {
             await DaprError.DirectInvoke(500, $"failed to invoke, id: {appId}, err: couldn't find service: {appId}").WriteAsync(context.Response);
@@ -87,6 +90,10 @@ internal static class InvokeApi
             }
         }
     }
+
+    /// <summary>The target app's sidecar; <c>app.namespace</c> ids name the app before the dot.</summary>
+    internal static Sidecar? FindTarget(Sidecar caller, string appId) =>
+        caller.Runtime.Find(appId) ?? (appId.IndexOf('.', StringComparison.Ordinal) is var dot and > 0 ? caller.Runtime.Find(appId[..dot]) : null);
 
     private static HttpRequestMessage BuildRequest(HttpContext context, Sidecar caller, Sidecar target, string pathAndQuery)
     {

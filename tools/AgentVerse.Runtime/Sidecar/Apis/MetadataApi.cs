@@ -123,7 +123,7 @@ internal static class MetadataApi
         json.WriteEndObject();
     }
 
-    private static IEnumerable<string> Capabilities(Sidecar sidecar, string componentName)
+    internal static IEnumerable<string> Capabilities(Sidecar sidecar, string componentName)
     {
         if (sidecar.StateStores.TryGetValue(componentName, out var state))
         {

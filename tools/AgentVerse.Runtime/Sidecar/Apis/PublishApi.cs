@@ -19,22 +19,32 @@ internal static class PublishApi
     {
         var name = (string)context.Request.RouteValues["pubsubName"]!;
         var topic = context.Request.RouteValues["topic"] as string ?? "";
+        if (Resolve(sidecar, name, topic, out var pubsub) is { } error)
+        {
+            await error.WriteAsync(context.Response);
+            return null;
+        }
+        return (pubsub, name, topic);
+    }
+
+    /// <summary>The pub/sub component by name, or daprd's error for a missing one or an empty topic (HTTP and gRPC APIs).</summary>
+    internal static DaprError? Resolve(Sidecar sidecar, string name, string topic, out IPubSub pubsub)
+    {
+        pubsub = null!;
         if (sidecar.PubSubs.Count == 0)
         {
-            await DaprError.PubSubNotConfigured().WriteAsync(context.Response);
-            return null;
+            return DaprError.PubSubNotConfigured();
         }
         if (!sidecar.PubSubs.TryGetValue(name, out var component))
         {
-            await DaprError.PubSubNotFound(name).WriteAsync(context.Response);
-            return null;
+            return DaprError.PubSubNotFound(name);
         }
         if (topic.Length == 0)
         {
-            await new DaprError(404, "ERR_TOPIC_NAME_EMPTY", $"topic is empty in pubsub {name}").WriteAsync(context.Response);
-            return null;
+            return DaprError.TopicEmpty(name);
         }
-        return (component.PubSub!, name, topic);
+        pubsub = component.PubSub!;
+        return null;
     }
 
     private static async Task PublishAsync(HttpContext context, Sidecar sidecar)
@@ -56,7 +66,7 @@ internal static class PublishApi
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            await new DaprError(500, "ERR_PUBSUB_PUBLISH_MESSAGE", $"error when publish to topic {topic} in pubsub {name}: {e.Message}").WriteAsync(context.Response);
+            await PublishFailed(name, topic, e).WriteAsync(context.Response);
             return;
         }
         context.Response.StatusCode = StatusCodes.Status204NoContent;
@@ -149,22 +159,41 @@ internal static class PublishApi
     private static async Task<BrokerMessage?> BuildMessageAsync(HttpContext context, Sidecar sidecar, string name, string topic,
         byte[] body, string? contentType, Dictionary<string, string> metadata, TraceContext trace)
     {
+        try
+        {
+            return BuildMessage(sidecar, name, topic, body, contentType, metadata, trace);
+        }
+        catch (JsonException e)
+        {
+            await CloudEventFailed(name, topic, e).WriteAsync(context.Response);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The message as the broker carries it: the body in a CloudEvent (or completing one), unless the metadata asks
+    /// for the raw payload. Throws <see cref="JsonException"/> when a CloudEvent body is not a JSON object.
+    /// </summary>
+    internal static BrokerMessage BuildMessage(Sidecar sidecar, string name, string topic,
+        byte[] body, string? contentType, IReadOnlyDictionary<string, string> metadata, TraceContext trace)
+    {
         if (string.Equals(metadata.GetValueOrDefault("rawPayload"), "true", StringComparison.OrdinalIgnoreCase))
         {
             return new BrokerMessage(body, contentType ?? "application/octet-stream", metadata);
         }
-        try
-        {
-            var envelope = CloudEvents.Wrap(body, contentType,
-                new CloudEvents.PublishContext(name, topic, sidecar.AppId, trace.TraceParent, trace.TraceState, metadata, DateTimeOffset.UtcNow));
-            return new BrokerMessage(envelope, CloudEvents.ContentType, metadata);
-        }
-        catch (JsonException e)
-        {
-            await new DaprError(500, "ERR_PUBSUB_CLOUD_EVENTS_SER", $"error when unmarshaling cloud event envelope for topic {topic} pubsub {name}: {e.Message}").WriteAsync(context.Response);
-            return null;
-        }
+        var envelope = CloudEvents.Wrap(body, contentType,
+            new CloudEvents.PublishContext(name, topic, sidecar.AppId, trace.TraceParent, trace.TraceState, metadata, DateTimeOffset.UtcNow));
+        return new BrokerMessage(envelope, CloudEvents.ContentType, metadata);
     }
+
+    internal static DaprError CloudEventFailed(string name, string topic, JsonException e) =>
+        new(500, "ERR_PUBSUB_CLOUD_EVENTS_SER", $"error when unmarshaling cloud event envelope for topic {topic} pubsub {name}: {e.Message}")
+        {
+            GrpcStatus = Grpc.Core.StatusCode.InvalidArgument,
+        };
+
+    internal static DaprError PublishFailed(string name, string topic, Exception e) =>
+        new(500, "ERR_PUBSUB_PUBLISH_MESSAGE", $"error when publish to topic {topic} in pubsub {name}: {e.Message}");
 
     private static bool IsJsonContentType(string? contentType) =>
         contentType is not null && (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) || CloudEvents.IsCloudEventContentType(contentType));

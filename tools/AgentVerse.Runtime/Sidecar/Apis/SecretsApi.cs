@@ -25,7 +25,7 @@ internal static class SecretsApi
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                await new DaprError(500, "ERR_SECRET_GET", $"failed getting secrets from secret store {store.Definition.Name}: {e.Message}").WriteAsync(context.Response);
+                await BulkGetFailed(store.Definition.Name, e).WriteAsync(context.Response);
                 return;
             }
             await WriteJsonAsync(context, json =>
@@ -53,8 +53,7 @@ internal static class SecretsApi
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                var message = e is SecretNotFoundException ? $"secret {name} not found" : e.Message;
-                await new DaprError(500, "ERR_SECRET_GET", $"failed getting secret with key {name} from secret store {store.Definition.Name}: {message}").WriteAsync(context.Response);
+                await GetFailed(store.Definition.Name, name, e).WriteAsync(context.Response);
                 return;
             }
             if (values.Count == 0)
@@ -76,20 +75,30 @@ internal static class SecretsApi
 
     private static async Task<LoadedComponent?> ResolveAsync(HttpContext context, Sidecar sidecar)
     {
-        var storeName = (string)context.Request.RouteValues["storeName"]!;
-        if (sidecar.SecretStores.Count == 0)
+        if (Resolve(sidecar, (string)context.Request.RouteValues["storeName"]!, out var store) is { } error)
         {
-            await new DaprError(500, "ERR_SECRET_STORES_NOT_CONFIGURED", "secret store is not configured").WriteAsync(context.Response);
-            return null;
-        }
-        if (!sidecar.SecretStores.TryGetValue(storeName, out var store))
-        {
-            // daprd answers 401 here, oddly but consistently (pkg/api/http/secrets.go).
-            await new DaprError(401, "ERR_SECRET_STORE_NOT_FOUND", $"failed finding secret store with key {storeName}").WriteAsync(context.Response);
+            await error.WriteAsync(context.Response);
             return null;
         }
         return store;
     }
+
+    /// <summary>The secret store by name, or daprd's error (HTTP and gRPC APIs).</summary>
+    internal static DaprError? Resolve(Sidecar sidecar, string storeName, out LoadedComponent store)
+    {
+        store = null!;
+        if (sidecar.SecretStores.Count == 0)
+        {
+            return DaprError.SecretStoreNotConfigured();
+        }
+        return sidecar.SecretStores.TryGetValue(storeName, out store!) ? null : DaprError.SecretStoreNotFound(storeName);
+    }
+
+    internal static DaprError GetFailed(string storeName, string name, Exception e) =>
+        new(500, "ERR_SECRET_GET", $"failed getting secret with key {name} from secret store {storeName}: {(e is SecretNotFoundException ? $"secret {name} not found" : e.Message)}");
+
+    internal static DaprError BulkGetFailed(string storeName, Exception e) =>
+        new(500, "ERR_SECRET_GET", $"failed getting secrets from secret store {storeName}: {e.Message}");
 
     private static void WriteMap(Utf8JsonWriter json, string name, IReadOnlyDictionary<string, string> values)
     {

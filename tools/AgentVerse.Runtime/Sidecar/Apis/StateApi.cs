@@ -24,23 +24,22 @@ internal static class StateApi
 
     private static bool TryGetStore(HttpContext context, Sidecar sidecar, out StateStoreBinding binding, out DaprError? error)
     {
-        var name = (string)context.Request.RouteValues["storeName"]!;
+        error = ResolveStore(sidecar, (string)context.Request.RouteValues["storeName"]!, out binding);
+        return error is null;
+    }
+
+    /// <summary>The app's state store by name, or daprd's error when there is none of that name (HTTP and gRPC APIs).</summary>
+    internal static DaprError? ResolveStore(Sidecar sidecar, string name, out StateStoreBinding binding)
+    {
         binding = null!;
         if (sidecar.StateStores.Count == 0)
         {
-            error = DaprError.StateStoreNotConfigured();
-            return false;
+            return DaprError.StateStoreNotConfigured();
         }
-        if (!sidecar.StateStores.TryGetValue(name, out binding!))
-        {
-            error = DaprError.StateStoreNotFound(name);
-            return false;
-        }
-        error = null;
-        return true;
+        return sidecar.StateStores.TryGetValue(name, out binding!) ? null : DaprError.StateStoreNotFound(name);
     }
 
-    private static DaprError? ValidateKey(string? key) =>
+    internal static DaprError? ValidateKey(string? key) =>
         string.IsNullOrEmpty(key) ? DaprError.Malformed("\"key\" is a required field")
         : key.Contains("||", StringComparison.Ordinal) ? DaprError.Malformed($"input key/keyPrefix '{key}' can't contain '||'")
         : null;
@@ -65,7 +64,7 @@ internal static class StateApi
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            await new DaprError(500, "ERR_STATE_GET", $"fail to get {key} from state store {binding.Name}: {e.Message}").WriteAsync(context.Response);
+            await GetFailed(binding, key, e).WriteAsync(context.Response);
             return;
         }
         if (entry is null)
@@ -205,8 +204,7 @@ internal static class StateApi
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                var status = e switch { ETagMismatchException => 409, InvalidETagException => 400, _ => 500 };
-                await new DaprError(status, "ERR_STATE_SAVE", $"failed saving state in state store {binding.Name}: {e.Message}").WriteAsync(context.Response);
+                await SaveFailed(binding, e).WriteAsync(context.Response);
                 return;
             }
         }
@@ -234,8 +232,7 @@ internal static class StateApi
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            var status = e switch { ETagMismatchException => 409, InvalidETagException => 400, _ => 500 };
-            await new DaprError(status, "ERR_STATE_DELETE", $"failed deleting state with key {key}: {e.Message}").WriteAsync(context.Response);
+            await DeleteFailed(key, e).WriteAsync(context.Response);
             return;
         }
         context.Response.StatusCode = StatusCodes.Status204NoContent;
@@ -248,9 +245,9 @@ internal static class StateApi
             await error!.WriteAsync(context.Response);
             return;
         }
-        if (!binding.Store.Features.HasFlag(StateStoreFeatures.Transactional))
+        if (TransactionsUnsupported(binding) is { } unsupported)
         {
-            await new DaprError(500, "ERR_STATE_STORE_NOT_SUPPORTED", $"state store {binding.Name} doesn't support transaction").WriteAsync(context.Response);
+            await unsupported.WriteAsync(context.Response);
             return;
         }
         var queryMetadata = RequestMetadata.FromQuery(context.Request);
@@ -263,10 +260,9 @@ internal static class StateApi
             {
                 throw new JsonException("expected an object with an \"operations\" array");
             }
-            if (ops.GetArrayLength() > MaxOperations)
+            if (TooManyOperations(ops.GetArrayLength()) is { } tooMany)
             {
-                await new DaprError(400, "ERR_STATE_STORE_TOO_MANY_TRANSACTIONS",
-                    $"the transaction contains {ops.GetArrayLength()} operations, which is more than what the state store supports: {MaxOperations}").WriteAsync(context.Response);
+                await tooMany.WriteAsync(context.Response);
                 return;
             }
             var baseMetadata = root.TryGetProperty("metadata", out var m) ? ReadStringMap(m) : null;
@@ -287,7 +283,7 @@ internal static class StateApi
                         operations.Add(new DeleteOperation(new StateDeleteRequest(set.Key, set.ETag, set.FirstWrite)));
                         break;
                     default:
-                        await new DaprError(400, "ERR_NOT_SUPPORTED_STATE_OPERATION", $"operation type {kind} not supported").WriteAsync(context.Response);
+                        await UnsupportedOperation(kind).WriteAsync(context.Response);
                         return;
                 }
             }
@@ -309,7 +305,7 @@ internal static class StateApi
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            await new DaprError(500, "ERR_STATE_TRANSACTION", $"error while executing state transaction: {e.Message}").WriteAsync(context.Response);
+            await TransactionFailed(e).WriteAsync(context.Response);
             return;
         }
         context.Response.StatusCode = StatusCodes.Status204NoContent;
@@ -347,8 +343,33 @@ internal static class StateApi
         return new StateSetRequest(binding.StoredKey(key!), value, string.IsNullOrEmpty(etag) ? null : etag, firstWrite, ParseTtl(metadata, binding.Name));
     }
 
+    internal static DaprError GetFailed(StateStoreBinding binding, string key, Exception e) =>
+        new(500, "ERR_STATE_GET", $"fail to get {key} from state store {binding.Name}: {e.Message}");
+
+    internal static DaprError SaveFailed(StateStoreBinding binding, Exception e) =>
+        DaprError.StateFailure(e, "ERR_STATE_SAVE", $"failed saving state in state store {binding.Name}: {e.Message}");
+
+    internal static DaprError DeleteFailed(string key, Exception e) =>
+        DaprError.StateFailure(e, "ERR_STATE_DELETE", $"failed deleting state with key {key}: {e.Message}");
+
+    // Inside a transaction daprd reports every store failure alike, an ETag conflict included (gRPC INTERNAL).
+    internal static DaprError TransactionFailed(Exception e) =>
+        new(500, "ERR_STATE_TRANSACTION", $"error while executing state transaction: {e.Message}");
+
+    internal static DaprError? TransactionsUnsupported(StateStoreBinding binding) =>
+        binding.Store.Features.HasFlag(StateStoreFeatures.Transactional) ? null
+        : new DaprError(500, "ERR_STATE_STORE_NOT_SUPPORTED", $"state store {binding.Name} doesn't support transaction") { GrpcStatus = Grpc.Core.StatusCode.Unimplemented };
+
+    internal static DaprError? TooManyOperations(int count) =>
+        count <= MaxOperations ? null
+        : new DaprError(400, "ERR_STATE_STORE_TOO_MANY_TRANSACTIONS",
+            $"the transaction contains {count} operations, which is more than what the state store supports: {MaxOperations}");
+
+    internal static DaprError UnsupportedOperation(string? kind) =>
+        new(400, "ERR_NOT_SUPPORTED_STATE_OPERATION", $"operation type {kind} not supported") { GrpcStatus = Grpc.Core.StatusCode.Unimplemented };
+
     // components-contrib stateutils.ParseTTL: integer seconds; -1 (or any negative) = never expire.
-    private static TimeSpan? ParseTtl(Dictionary<string, string> metadata, string storeName)
+    internal static TimeSpan? ParseTtl(IReadOnlyDictionary<string, string> metadata, string storeName)
     {
         if (!metadata.TryGetValue("ttlInSeconds", out var raw))
         {
@@ -393,7 +414,7 @@ internal static class StateApi
 
     internal static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    private sealed class StateRequestException(DaprError error) : Exception(error.Message)
+    internal sealed class StateRequestException(DaprError error) : Exception(error.Message)
     {
         public DaprError Error { get; } = error;
     }

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using AgentVerse.Dapr.Workflow.Grpc;
-using AgentVerse.Dapr.Workflow.Protocol;
+using Grpc.Core;
+using Dapr.DurableTask.Protobuf;
 using AgentVerse.Runtime.Workflow;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -40,7 +40,7 @@ internal static class WorkflowApi
                     // daprd's HTTP purge is recursive.
                     if (await engine.PurgeAsync(id, recursive: true, ct) == 0)
                     {
-                        throw new GrpcException(GrpcStatusCode.NotFound, "no such instance exists");
+                        throw new RpcException(new Status(StatusCode.NotFound, "no such instance exists"));
                     }
                 }));
         }
@@ -79,10 +79,10 @@ internal static class WorkflowApi
         {
             WorkflowEngine.ValidateInstanceId(instanceId);
         }
-        catch (GrpcException e)
+        catch (RpcException e)
         {
             var code = instanceId.Length > 64 ? "ERR_INSTANCE_ID_TOO_LONG" : "ERR_INSTANCE_ID_INVALID";
-            await new DaprError(400, code, e.Detail).WriteAsync(context.Response);
+            await new DaprError(400, code, e.Status.Detail).WriteAsync(context.Response);
             return;
         }
         // The body is the workflow's raw input text (daprd passes it through unparsed).
@@ -91,9 +91,9 @@ internal static class WorkflowApi
         {
             await engine.StartInstanceAsync(request, waitForStart: false, context.RequestAborted);
         }
-        catch (GrpcException e)
+        catch (RpcException e)
         {
-            await new DaprError(500, "ERR_START_WORKFLOW", $"error starting workflow '{name}': {e.Detail}").WriteAsync(context.Response);
+            await new DaprError(500, "ERR_START_WORKFLOW", $"error starting workflow '{name}': {e.Status.Detail}").WriteAsync(context.Response);
             return;
         }
         context.Response.StatusCode = StatusCodes.Status202Accepted;
@@ -114,9 +114,9 @@ internal static class WorkflowApi
         {
             record = await engine.GetAsync(instanceId, context.RequestAborted);
         }
-        catch (GrpcException e)
+        catch (RpcException e)
         {
-            await new DaprError(500, "ERR_GET_WORKFLOW", $"error while getting workflow info on instance '{instanceId}': {e.Detail}").WriteAsync(context.Response);
+            await new DaprError(500, "ERR_GET_WORKFLOW", $"error while getting workflow info on instance '{instanceId}': {e.Status.Detail}").WriteAsync(context.Response);
             return;
         }
         if (record is null)
@@ -187,14 +187,14 @@ internal static class WorkflowApi
         {
             await operation(instanceId, context.RequestAborted);
         }
-        catch (GrpcException e) when (e.StatusCode == GrpcStatusCode.NotFound && notFoundIs404)
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && notFoundIs404)
         {
             await InstanceNotFound(instanceId).WriteAsync(context.Response);
             return;
         }
-        catch (GrpcException e)
+        catch (RpcException e)
         {
-            await new DaprError(500, errorCode, string.Format(System.Globalization.CultureInfo.InvariantCulture, format, instanceId, e.Detail)).WriteAsync(context.Response);
+            await new DaprError(500, errorCode, string.Format(System.Globalization.CultureInfo.InvariantCulture, format, instanceId, e.Status.Detail)).WriteAsync(context.Response);
             return;
         }
         context.Response.StatusCode = StatusCodes.Status202Accepted;
