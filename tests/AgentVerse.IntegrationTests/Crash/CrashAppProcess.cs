@@ -1,3 +1,4 @@
+using AgentVerse.Testing;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using AgentVerse.IntegrationTests.Launcher;

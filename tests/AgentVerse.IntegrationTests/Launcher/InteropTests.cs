@@ -1,3 +1,4 @@
+using AgentVerse.Testing;
 using System.Diagnostics;
 
 namespace AgentVerse.IntegrationTests.Launcher;

@@ -1,3 +1,4 @@
+using AgentVerse.Testing;
 using AgentVerse.Cli.RunFiles;
 using YamlDotNet.RepresentationModel;
 

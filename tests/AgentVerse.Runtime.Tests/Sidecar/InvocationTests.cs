@@ -86,6 +86,44 @@ public sealed class InvocationTests
     }
 
     [Fact]
+    public async Task A_path_with_doubled_or_trailing_slashes_routes_as_its_clean_form()
+    {
+        // daprd's CleanPathMiddleware: the actors SDK joins its endpoint "http://host:port/" and "/v1.0/actors/..."
+        await using var callee = await EchoAppAsync();
+        await using var run = await RuntimeRun.StartAsync([], new AppSpec("caller"), new AppSpec("callee", callee.Port));
+        var client = run.Client("caller");
+
+        var sidecar = client.BaseAddress!.GetLeftPart(UriPartial.Authority);
+        using var health = await client.GetAsync(new Uri(sidecar + "//v1.0//healthz/"));
+        using var invoked = await client.PostAsync(new Uri(sidecar + "//v1.0/invoke/callee/method/echo/x"), new StringContent("body"));
+
+        Assert.Equal(HttpStatusCode.NoContent, health.StatusCode);
+        Assert.StartsWith("POST /echo/x body", await invoked.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("PATCH", "/v1.0/state/store")]
+    [InlineData("GET", "/v1.0/publish/pubsub/topic")]
+    [InlineData("DELETE", "/v1.0/metadata")]
+    [InlineData("GET", "/.well-known/jwks.json")]
+    public async Task Any_unmatched_path_or_method_falls_through_to_invocation(string method, string path)
+    {
+        // daprd registers its invocation fallback for NotFound and MethodNotAllowed alike, whatever the path looks like.
+        await using var callee = await EchoAppAsync();
+        await using var run = await RuntimeRun.StartAsync([], new AppSpec("caller"), new AppSpec("callee", callee.Port));
+        var client = run.Client("caller");
+
+        using var withoutAppId = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path.TrimStart('/')));
+        using var withAppId = new HttpRequestMessage(new HttpMethod(method), path.TrimStart('/'));
+        withAppId.Headers.Add("dapr-app-id", "callee");
+        using var forwarded = await client.SendAsync(withAppId);
+
+        Assert.Equal(HttpStatusCode.NotFound, withoutAppId.StatusCode);
+        Assert.Contains("ERR_DIRECT_INVOKE", await withoutAppId.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains(callee.Requests, r => r.Method == method && r.PathAndQuery == path);
+    }
+
+    [Fact]
     public async Task The_callees_status_and_body_come_back_unchanged()
     {
         await using var callee = await EchoAppAsync();

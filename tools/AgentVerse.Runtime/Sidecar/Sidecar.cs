@@ -91,6 +91,8 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
         builder.Services.AddSingleton(new DaprGrpcApi(this));
         builder.Services.AddSingleton(new TaskHubGrpcService(Workflows, Logger));
         var web = builder.Build();
+        web.Use(CleanPath);
+        web.UseRouting();
         web.Use(SeparatePorts);
         web.Use(ReportUnhandledAsync);
         // The gRPC port checks the token in ApiTokenInterceptor, with gRPC's status codes.
@@ -139,6 +141,21 @@ internal sealed class Sidecar : ISidecar, IAsyncDisposable
             return Task.CompletedTask;
         }
         return grpcMethod ? InvokeApi.FallbackAsync(context, this) : next();
+    }
+
+    // daprd's CleanPathMiddleware and StripSlashesMiddleware: "//v1.0/actors/..." (what the actors SDK sends when its
+    // endpoint ends with a slash) and "/v1.0/healthz/" route as "/v1.0/actors/..." and "/v1.0/healthz". The raw
+    // target is kept, so invocation still forwards the path exactly as the caller encoded it.
+    private Task CleanPath(HttpContext context, Func<Task> next)
+    {
+        var path = context.Request.Path.Value;
+        if (context.Connection.LocalPort == HttpPort && path is { Length: > 1 }
+            && (path.Contains("//", StringComparison.Ordinal) || path[^1] == '/'))
+        {
+            var clean = string.Join('/', path.Split('/', StringSplitOptions.RemoveEmptyEntries));
+            context.Request.Path = "/" + clean;
+        }
+        return next();
     }
 
     // A bug must surface as a logged, well-formed error, never as a bare 500 or a dropped connection.

@@ -118,9 +118,10 @@ internal sealed class SubscriptionManager(Sidecar sidecar, IReadOnlyList<Subscri
     }
 
     // v1 items carry "route"; v2 carry "routes": {rules, default}; "default" wins over "route" (daprd).
+    // Keys match as Go's encoding/json matches them, case-insensitively: the .NET SDK writes "pubsubName", the JS SDK "pubsubname".
     private ActiveSubscription? ParseProgrammatic(JsonElement item)
     {
-        string? Str(JsonElement e, string name) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        static string? Str(JsonElement e, string name) => GoJson.Property(e, name) is { ValueKind: JsonValueKind.String } v ? v.GetString() : null;
         var pubsub = Str(item, "pubsubname");
         var topic = Str(item, "topic");
         if (string.IsNullOrEmpty(pubsub) || string.IsNullOrEmpty(topic))
@@ -129,10 +130,10 @@ internal sealed class SubscriptionManager(Sidecar sidecar, IReadOnlyList<Subscri
         }
         var rules = new List<RouteRule>();
         string? defaultRoute = Str(item, "route");
-        if (item.TryGetProperty("routes", out var routes) && routes.ValueKind == JsonValueKind.Object)
+        if (GoJson.Property(item, "routes") is { ValueKind: JsonValueKind.Object } routes)
         {
             defaultRoute = Str(routes, "default") ?? defaultRoute;
-            if (routes.TryGetProperty("rules", out var ruleList) && ruleList.ValueKind == JsonValueKind.Array)
+            if (GoJson.Property(routes, "rules") is { ValueKind: JsonValueKind.Array } ruleList)
             {
                 rules.AddRange(ruleList.EnumerateArray().Where(r => Str(r, "path") is not null).Select(r => new RouteRule(Str(r, "match") ?? "", Str(r, "path")!)));
             }
@@ -143,7 +144,7 @@ internal sealed class SubscriptionManager(Sidecar sidecar, IReadOnlyList<Subscri
             return null;
         }
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (item.TryGetProperty("metadata", out var m) && m.ValueKind == JsonValueKind.Object)
+        if (GoJson.Property(item, "metadata") is { ValueKind: JsonValueKind.Object } m)
         {
             foreach (var p in m.EnumerateObject())
             {
@@ -300,7 +301,7 @@ internal sealed class SubscriptionManager(Sidecar sidecar, IReadOnlyList<Subscri
         try
         {
             using var document = JsonDocument.Parse(bytes);
-            if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("status", out var status) || status.ValueKind != JsonValueKind.String)
+            if (GoJson.Property(document.RootElement, "status") is not { ValueKind: JsonValueKind.String } status)
             {
                 return Outcome.Success;
             }

@@ -32,8 +32,9 @@ internal static class InvokeApi
             return ForwardAsync(context, sidecar, appId, RawMethodPath(context, appId));
         });
 
-        // daprd sends every unmatched route to invocation; without an app id that is a 404.
-        app.MapFallback(context => FallbackAsync(context, sidecar));
+        // daprd sends every unmatched route to invocation, file-like paths included (MapFallback's default pattern
+        // would skip those); without an app id that is a 404.
+        app.MapFallback("{**path}", context => FallbackAsync(context, sidecar));
     }
 
     /// <summary>An unmatched path: invocation of the app named by <c>dapr-app-id</c> (header or Basic user), else 404.</summary>

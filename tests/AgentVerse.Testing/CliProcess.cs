@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
-namespace AgentVerse.IntegrationTests.Launcher;
+namespace AgentVerse.Testing;
 
 /// <summary>
 /// The real <c>agentverse</c> launcher as a child process (<c>dotnet agentverse.dll ...</c>), the way a
@@ -74,7 +74,7 @@ public sealed class CliProcess : IAsyncDisposable
                 // Let the last lines arrive before giving up.
                 await _process.WaitForExitAsync();
                 line = _lines.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
-                return line ?? throw new Xunit.Sdk.XunitException($"agentverse exited ({_process.ExitCode}) without printing '{text}'. Output:\n{Output}");
+                return line ?? throw new InvalidOperationException($"agentverse exited ({_process.ExitCode}) without printing '{text}'. Output:\n{Output}");
             }
 
             try
@@ -83,7 +83,7 @@ public sealed class CliProcess : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
-                throw new Xunit.Sdk.XunitException($"no '{text}' after {timeout.TotalSeconds:0} s. Output:\n{Output}");
+                throw new TimeoutException($"no '{text}' after {timeout.TotalSeconds:0} s. Output:\n{Output}");
             }
         }
     }
@@ -96,7 +96,7 @@ public sealed class CliProcess : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            throw new Xunit.Sdk.XunitException($"agentverse still running after {timeout.TotalSeconds:0} s. Output:\n{Output}");
+            throw new TimeoutException($"agentverse still running after {timeout.TotalSeconds:0} s. Output:\n{Output}");
         }
 
         return _process.ExitCode;

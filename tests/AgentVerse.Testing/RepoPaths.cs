@@ -1,4 +1,4 @@
-namespace AgentVerse.IntegrationTests.Launcher;
+namespace AgentVerse.Testing;
 
 /// <summary>Where the repository and the built launcher are, found from the test assembly's location.</summary>
 public static class RepoPaths
@@ -10,6 +10,9 @@ public static class RepoPaths
 
     /// <summary>The crash tests' workflow app (tests/CrashApp), built in the same configuration.</summary>
     public static string CrashAppDll { get; } = Path.Combine(Root, "tests", "CrashApp", "bin", Configuration, "net10.0", "AgentVerse.CrashApp.dll");
+
+    /// <summary>The build output of the app written only with the official Dapr SDK (tests/SdkApp).</summary>
+    public static string SdkAppOutput { get; } = Path.Combine(Root, "tests", "SdkApp", "bin", Configuration, "net10.0");
 
     private static string Configuration =>
         AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
