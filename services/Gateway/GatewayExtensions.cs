@@ -1,10 +1,10 @@
-using AgentVerse.Dapr;
 using AgentVerse.Gateway.Accounts;
 using AgentVerse.Gateway.Protection;
 using AgentVerse.Gateway.Routing;
 using AgentVerse.Gateway.Tokens;
 using AgentVerse.ServiceDefaults;
 using AgentVerse.ServiceDefaults.Authentication;
+using AgentVerse.ServiceDefaults.Secrets;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -21,18 +21,8 @@ public static class GatewayExtensions
         services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Protection.CorsOptions>().BindConfiguration(Protection.CorsOptions.SectionName);
 
-        var sidecar = DaprSidecarHealthCheck.ResolveSidecarEndpoint(builder.Configuration);
-        var apiToken = builder.Configuration["DAPR_API_TOKEN"];
-        services.AddDaprClient(dapr =>
-        {
-            dapr.HttpEndpoint = sidecar;
-            dapr.ApiToken = string.IsNullOrEmpty(apiToken) ? null : apiToken;
-        });
-        // Every proxied request goes through this client: four log lines each would cost more than the hop.
-        services.AddHttpClient(DaprServiceCollectionExtensions.HttpClientName).RemoveAllLoggers();
-
         services.AddSingleton<SigningKeyStore>();
-        services.AddHostedService<SigningKeyWarmup>();
+        services.AddStartupLoader<SigningKeyStore>();
         services.AddSingleton<TokenIssuer>();
         services.AddSingleton<AccountStore>();
         services.AddSingleton<PasswordPolicy>();

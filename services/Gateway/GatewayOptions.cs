@@ -19,18 +19,11 @@ public sealed class GatewayOptions
     [Required]
     public string SigningKeySecret { get; set; } = "gateway-jwt-signing-key";
 
-    /// <summary>Secret holding the previous signing key, still published in the JWKS during a rotation (optional).</summary>
-    [Required]
-    public string PreviousSigningKeySecret { get; set; } = "gateway-jwt-signing-key-previous";
-
     /// <summary>
-    /// When the signing key secret is missing: generate one. In a local run it is then written to
-    /// <see cref="LocalSecretsFile"/> so restarts keep it. Set to false where keys are provisioned (Kubernetes).
+    /// During a key rotation, the secret holding the previous signing key, still published in the JWKS so tokens it
+    /// signed keep validating until they expire; empty (the default) when no rotation is under way.
     /// </summary>
-    public bool GenerateMissingSigningKey { get; set; } = true;
-
-    /// <summary>The local secret store's JSON file, written only when the signing key is missing; empty keeps a generated key in memory.</summary>
-    public string LocalSecretsFile { get; set; } = ".agentverse/secrets.json";
+    public string PreviousSigningKeySecret { get; set; } = "";
 
     /// <summary>Access token lifetime.</summary>
     [Range(1, 60)]

@@ -1,5 +1,5 @@
 using System.Net;
-using AgentVerse.Dapr;
+using AgentVerse.ServiceDefaults.Secrets;
 using AgentVerse.Tools.BuiltIns;
 using AgentVerse.Tools.Execution;
 using AgentVerse.Tools.Registry;
@@ -21,7 +21,6 @@ public static class ToolsServiceExtensions
             .ValidateOnStart();
 
         var services = builder.Services;
-        services.AddDaprClient();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<AddressPolicy>();
         services.AddSingleton<SafeHttpClient>();
@@ -34,6 +33,7 @@ public static class ToolsServiceExtensions
         services.AddSingleton<IBuiltInTool, UuidTool>();
         services.AddSingleton<BuiltInCatalog>();
         services.AddSingleton<ApiKeyProtector>();
+        services.AddStartupLoader<ApiKeyProtector>();
         services.AddSingleton<ToolRegistry>();
         services.AddSingleton<CustomToolInvoker>();
         services.AddSingleton<ExecutionIndex>();

@@ -22,9 +22,6 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public Session Admin { get; private set; } = null!;
 
-    /// <summary>Whether the signing key appeared in the secrets file before the first authentication request.</summary>
-    public bool KeyGeneratedAtStart { get; private set; }
-
     public async Task InitializeAsync()
     {
         Stack = await GatewayRun.StartAsync(new Dictionary<string, string>
@@ -37,14 +34,6 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["Gateway__Routing__Routes__ghost__AppId"] = "ghost",
             ["Gateway__Cors__AllowedOrigins__0"] = "https://app.example",
         });
-
-        // Before any request needs a token: the gateway generates the missing key at start-up.
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!KeyGeneratedAtStart && DateTime.UtcNow < deadline)
-        {
-            KeyGeneratedAtStart = (await File.ReadAllTextAsync(Stack.SecretsFile)).Contains("gateway-jwt-signing-key", StringComparison.Ordinal);
-            await Task.Delay(KeyGeneratedAtStart ? 0 : 100);
-        }
 
         var email = $"admin-{Guid.NewGuid():N}@example.com";
         using var registered = await RegisterAsync(email);

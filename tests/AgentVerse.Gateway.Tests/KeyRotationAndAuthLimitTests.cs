@@ -32,6 +32,7 @@ public sealed class RotatedKeysFixture : IAsyncLifetime
         });
         Run = await GatewayRun.StartAsync(new Dictionary<string, string>
         {
+            ["Gateway__PreviousSigningKeySecret"] = "gateway-jwt-signing-key-previous",
             ["Gateway__RateLimits__PerIpRequests"] = "6",
             ["Gateway__RateLimits__PerIpWindowSeconds"] = "60",
         }, secretsJson: secrets);

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using AgentVerse.Dapr;
+using AgentVerse.Testing;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
@@ -15,7 +15,7 @@ public sealed class PasswordRehashTests(GatewayFixture fixture)
     public async Task Login_upgrades_a_hash_in_an_older_format_and_still_accepts_the_password()
     {
         var user = await fixture.NewUserAsync();
-        using var dapr = new DaprClientBuilder().UseHttpEndpoint($"http://127.0.0.1:{fixture.Stack.Runtime["gateway"].HttpPort}").Build();
+        using var dapr = fixture.Stack.Runtime["gateway"].CreateDaprClient();
         var stored = (await dapr.GetStateAsync<JsonObject>("statestore", $"user:{user.UserId}"))!;
         var legacy = new PasswordHasher<object>(Options.Create(new PasswordHasherOptions { CompatibilityMode = PasswordHasherCompatibilityMode.IdentityV2 }));
         stored["passwordHash"] = legacy.HashPassword(new object(), GatewayFixture.Password);

@@ -122,16 +122,17 @@ public sealed class SecurityTests(GatewayFixture fixture)
     }
 
     [Fact]
-    public async Task The_generated_signing_key_is_written_to_the_local_secrets_file()
+    public async Task Tokens_are_signed_with_the_key_provisioned_in_the_secret_store_which_the_gateway_never_rewrites()
     {
-        // Written at start-up, when the secret was missing (the fixture's secrets file starts as {}).
-        Assert.True(fixture.KeyGeneratedAtStart);
-        var secrets = JsonNode.Parse(await File.ReadAllTextAsync(fixture.Stack.SecretsFile))!.AsObject();
-        var pem = secrets["gateway-jwt-signing-key"]?.GetValue<string>();
+        var before = await File.ReadAllTextAsync(fixture.Stack.SecretsFile);
+        using var provisioned = ECDsa.Create();
+        provisioned.ImportFromPem(JsonNode.Parse(before)!["gateway-jwt-signing-key"]!.GetValue<string>());
+        var published = (await fixture.Gateway.GetFromJsonAsync<JsonElement>("/.well-known/jwks.json")).GetProperty("keys")[0];
 
-        Assert.NotNull(pem);
-        Assert.StartsWith("-----BEGIN PRIVATE KEY-----", pem, StringComparison.Ordinal);
-        await Task.CompletedTask;
+        var parameters = provisioned.ExportParameters(includePrivateParameters: false);
+        Assert.Equal(Base64UrlEncoder.Encode(parameters.Q.X), published.GetProperty("x").GetString());
+        Assert.Equal(Base64UrlEncoder.Encode(parameters.Q.Y), published.GetProperty("y").GetString());
+        Assert.Equal(before, await File.ReadAllTextAsync(fixture.Stack.SecretsFile));
     }
 
     private async Task<string> BreakAsync(Session session, string defect)

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using AgentVerse.Runtime;
 using AgentVerse.ServiceDefaults.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -31,13 +32,14 @@ public sealed class EchoApp : IAsyncDisposable
     /// <summary>Released by a test to let the SSE endpoint send its second event.</summary>
     public SemaphoreSlim NextEvent { get; } = new(0);
 
-    public static async Task<EchoApp> StartAsync(string appId, int port, int daprHttpPort)
+    public static async Task<EchoApp> StartAsync(string appId, int port, ISidecar sidecar)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["APP_ID"] = appId,
-            ["DAPR_HTTP_PORT"] = daprHttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["DAPR_HTTP_PORT"] = sidecar.HttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["DAPR_GRPC_PORT"] = sidecar.GrpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Urls"] = $"http://127.0.0.1:{port}",
             ["Logging:LogLevel:Default"] = "Warning",
         });
@@ -49,7 +51,7 @@ public sealed class EchoApp : IAsyncDisposable
         var echo = new EchoApp(app, port);
         app.MapDefaultEndpoints();
         // As a service with subscriptions of its own might: must not clash with the one the defaults map.
-        AgentVerse.Dapr.SubscribeHandlerEndpointRouteBuilderExtensions.MapSubscribeHandler(app);
+        app.MapSubscribeHandler();
 
         var api = app.MapGroup($"/api/v1/{appId}").RequireAuthorization(AgentVersePolicies.Viewer);
         api.MapGet("/ping", () => TypedResults.Ok("pong"));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using AgentVerse.Runtime;
+using AgentVerse.Runtime.Secrets;
 
 namespace AgentVerse.Testing;
 
@@ -32,12 +33,13 @@ public sealed class GatewayRun : IAsyncDisposable
 
     /// <summary>
     /// Starts everything; <paramref name="gatewaySettings"/> are extra environment variables of the gateway,
-    /// <paramref name="secretsJson"/> the secret store's initial file (empty by default).
+    /// <paramref name="secretsJson"/> the secret store's file (by default, freshly provisioned platform secrets, as
+    /// <c>agentverse up</c> writes them).
     /// </summary>
-    public static async Task<GatewayRun> StartAsync(IReadOnlyDictionary<string, string>? gatewaySettings = null, string? configuration = null, string secretsJson = "{}")
+    public static async Task<GatewayRun> StartAsync(IReadOnlyDictionary<string, string>? gatewaySettings = null, string? configuration = null, string? secretsJson = null)
     {
         var directory = TempDirectory.Create("agentverse-gateway-tests");
-        var secretsFile = await ResourcesDirectory.WriteServiceComponentsAsync(directory, secretsJson);
+        await ResourcesDirectory.WriteServiceComponentsAsync(directory, secretsJson ?? PlatformSecrets.Generate().ToJsonString());
 
         var ports = new Dictionary<string, int>
         {
@@ -51,12 +53,12 @@ public sealed class GatewayRun : IAsyncDisposable
         var stack = new GatewayRun(directory, runtime);
         try
         {
-            stack.Echo = await EchoApp.StartAsync(EchoAppId, ports[EchoAppId], runtime[EchoAppId].HttpPort);
+            stack.Echo = await EchoApp.StartAsync(EchoAppId, ports[EchoAppId], runtime[EchoAppId]);
             var gatewayEnvironment = new Dictionary<string, string>
             {
                 ["APP_ID"] = "gateway",
                 ["DAPR_HTTP_PORT"] = Port(runtime["gateway"].HttpPort),
-                ["Gateway__LocalSecretsFile"] = secretsFile,
+                ["DAPR_GRPC_PORT"] = Port(runtime["gateway"].GrpcPort),
                 ["Logging__LogLevel__Default"] = "Warning",
             };
             foreach (var (key, value) in gatewaySettings ?? new Dictionary<string, string>())
@@ -71,6 +73,7 @@ public sealed class GatewayRun : IAsyncDisposable
                 {
                     ["APP_ID"] = "agents",
                     ["DAPR_HTTP_PORT"] = Port(runtime["agents"].HttpPort),
+                ["DAPR_GRPC_PORT"] = Port(runtime["agents"].GrpcPort),
                     ["Logging__LogLevel__Default"] = "Warning",
                 }, configuration),
             };

@@ -74,7 +74,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         };
 
         // Nothing from the test runner's environment may decide the binding, environment or exporters.
-        foreach (var inherited in new[] { "ASPNETCORE_URLS", "DOTNET_URLS", "ASPNETCORE_HTTP_PORTS", "DOTNET_ENVIRONMENT", "APP_ID", "DAPR_HTTP_ENDPOINT", "DAPR_API_TOKEN", "OTEL_EXPORTER_OTLP_ENDPOINT" })
+        foreach (var inherited in new[] { "ASPNETCORE_URLS", "DOTNET_URLS", "ASPNETCORE_HTTP_PORTS", "DOTNET_ENVIRONMENT", "APP_ID", "DAPR_HTTP_ENDPOINT", "DAPR_GRPC_ENDPOINT", "DAPR_HTTP_PORT", "DAPR_GRPC_PORT", "DAPR_API_TOKEN", "APP_API_TOKEN", "OTEL_EXPORTER_OTLP_ENDPOINT" })
         {
             startInfo.Environment.Remove(inherited);
         }
@@ -110,6 +110,13 @@ public sealed class ServiceProcess : IAsyncDisposable
         while (DateTime.UtcNow < deadline);
 
         return null;
+    }
+
+    /// <summary>Waits for the process to end on its own; returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return _process.ExitCode;
     }
 
     public async ValueTask DisposeAsync()

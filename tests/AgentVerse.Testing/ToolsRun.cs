@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using AgentVerse.Runtime;
+using AgentVerse.Runtime.Secrets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -43,10 +44,7 @@ public sealed class ToolsRun : IAsyncDisposable
     public static async Task<ToolsRun> StartAsync(IReadOnlyDictionary<string, string>? toolsSettings = null, string? configuration = null)
     {
         var directory = TempDirectory.Create("agentverse-tools-tests");
-        var secretsFile = await ResourcesDirectory.WriteServiceComponentsAsync(directory, JsonSerializer.Serialize(new Dictionary<string, string>
-        {
-            ["tools-api-key-encryption-key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-        }));
+        await ResourcesDirectory.WriteServiceComponentsAsync(directory, PlatformSecrets.Generate().ToJsonString());
 
         var gatewayPort = LoopbackPorts.Take();
         var toolsPort = LoopbackPorts.Take();
@@ -64,7 +62,7 @@ public sealed class ToolsRun : IAsyncDisposable
             {
                 ["APP_ID"] = "gateway",
                 ["DAPR_HTTP_PORT"] = Port(runtime["gateway"].HttpPort),
-                ["Gateway__LocalSecretsFile"] = secretsFile,
+                ["DAPR_GRPC_PORT"] = Port(runtime["gateway"].GrpcPort),
                 ["Gateway__RateLimits__PerUserBurst"] = "1000000",
                 ["Gateway__RateLimits__PerUserRequestsPerSecond"] = "1000000",
                 ["Gateway__RateLimits__PerIpRequests"] = "1000000",
@@ -74,6 +72,7 @@ public sealed class ToolsRun : IAsyncDisposable
             {
                 ["APP_ID"] = "tools",
                 ["DAPR_HTTP_PORT"] = Port(runtime["tools"].HttpPort),
+                ["DAPR_GRPC_PORT"] = Port(runtime["tools"].GrpcPort),
                 ["Tools__Http__AllowedEndpoints__0"] = $"127.0.0.1:{run.Target.Port}",
                 ["Logging__LogLevel__Default"] = "Warning",
             };

@@ -1,5 +1,5 @@
-using AgentVerse.Dapr;
 using AgentVerse.Tools.Execution;
+using Dapr;
 using Microsoft.Extensions.Options;
 
 namespace AgentVerse.Tools.Tests;
@@ -51,7 +51,7 @@ public sealed class ExecutionIndexTests(ToolsFixture fixture)
         var first = await index.AppendAsync(userId, ["e2"], default);
         var second = await index.AppendAsync(userId, ["e3"], default);
         await fixture.ToolsSidecar.ExecuteStateTransactionAsync(Store, first);
-        await Assert.ThrowsAsync<DaprApiException>(() => fixture.ToolsSidecar.ExecuteStateTransactionAsync(Store, second));
+        await Assert.ThrowsAsync<DaprException>(() => fixture.ToolsSidecar.ExecuteStateTransactionAsync(Store, second));
 
         Assert.Equal(["e2", "e1"], await index.ReadAsync(userId, default));
     }

@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using AgentVerse.Dapr;
 using AgentVerse.Testing;
+using Dapr.Client;
 
 namespace AgentVerse.Tools.Tests;
 
@@ -31,7 +31,7 @@ public sealed class ToolsFixture : IAsyncLifetime
             ["Tools__MaxTimeoutMs"] = MaxTimeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Tools__DefaultTimeoutMs"] = MaxTimeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
-        ToolsSidecar = new DaprClientBuilder().UseHttpEndpoint($"http://127.0.0.1:{Run.Runtime["tools"].HttpPort}").Build();
+        ToolsSidecar = Run.Runtime["tools"].CreateDaprClient();
         Admin = await Run.NewUserAsync();
         Alice = await Run.NewUserAsync();
         Bob = await Run.NewUserAsync();

@@ -192,6 +192,19 @@ public sealed class ToolsServiceTests(ToolsFixture fixture)
     }
 
     [Fact]
+    public async Task A_new_user_has_an_empty_execution_history_and_no_mcp_servers()
+    {
+        var newcomer = await fixture.Run.NewUserAsync();
+
+        var (history, historyBody) = await fixture.SendAsync(newcomer, HttpMethod.Get, "/api/v1/tools/executions?toolId=hash");
+        var (servers, serversBody) = await fixture.SendAsync(newcomer, HttpMethod.Get, "/api/v1/mcp/servers");
+
+        Assert.True(history.StatusCode == System.Net.HttpStatusCode.OK, historyBody);
+        Assert.Empty(JsonDocument.Parse(historyBody).RootElement.GetProperty("executions").EnumerateArray());
+        Assert.True(servers.StatusCode == System.Net.HttpStatusCode.OK, serversBody);
+    }
+
+    [Fact]
     public async Task A_user_reads_their_own_execution_history_newest_first_and_no_one_elses()
     {
         var first = (await fixture.ExecuteAsync(fixture.Carol, "uuid", new { })).GetProperty("metadata").GetProperty("executionId").GetString()!;

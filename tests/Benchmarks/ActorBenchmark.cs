@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Net.Http.Headers;
-using AgentVerse.Dapr.Actors;
 using AgentVerse.Runtime;
 using AgentVerse.Testing;
+using Dapr.Actors;
+using Dapr.Actors.Client;
+using Dapr.Actors.Runtime;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -26,7 +28,7 @@ public sealed class BenchActor(ActorHost host) : Actor(host), IBenchActor
 }
 
 /// <summary>
-/// Actor calls through the sidecar (library proxy → sidecar actor API → turn lock → app callback) against the
+/// Actor calls through the sidecar (the SDK's proxy → sidecar actor API → turn lock → app callback) against the
 /// same app callback called directly, both at a fixed offered rate, in one process.
 /// </summary>
 internal static class ActorBenchmark
@@ -40,7 +42,7 @@ internal static class ActorBenchmark
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddActors(o => o.RegisterActor<BenchActor>());
+        builder.Services.AddActors(o => o.Actors.RegisterActor<BenchActor>());
         await using var app = builder.Build();
         app.MapActorsHandlers();
         await app.StartAsync();
@@ -51,7 +53,7 @@ internal static class ActorBenchmark
             [new SidecarOptions { AppId = "bench", AppPort = appPort, ResourcesPaths = [resources] }], NullLoggerFactory.Instance, CancellationToken.None);
         await runtime["bench"].AppReady.WaitAsync(TimeSpan.FromSeconds(30));
 
-        var proxyOptions = new ActorProxyOptions { HttpEndpoint = new Uri($"http://127.0.0.1:{runtime["bench"].HttpPort}/") };
+        var proxyOptions = new ActorProxyOptions { HttpEndpoint = $"http://127.0.0.1:{runtime["bench"].HttpPort}" };
         var proxies = Enumerable.Range(0, actorCount)
             .Select(i => ActorProxy.Create<IBenchActor>(new ActorId("bench-" + i.ToString(CultureInfo.InvariantCulture)), nameof(BenchActor), proxyOptions))
             .ToArray();

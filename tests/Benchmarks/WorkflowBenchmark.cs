@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using AgentVerse.Dapr.Workflow;
 using AgentVerse.Runtime;
 using AgentVerse.Testing;
+using Dapr.Workflow;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,7 +14,7 @@ namespace AgentVerse.Benchmarks;
 
 /// <summary>
 /// Workflow throughput and start-to-completion latency on the local runtime with a SQLite actor state
-/// store, driven by the AgentVerse.Dapr workflow worker and client over the sidecar's gRPC port:
+/// store, driven by the official Dapr.Workflow worker and client over the sidecar's gRPC port:
 /// a 5-activity fan-out and a 5-activity chain, each with a fixed number of workflows in flight.
 /// </summary>
 internal static class WorkflowBenchmark
@@ -55,11 +56,9 @@ internal static class WorkflowBenchmark
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection([new("DAPR_GRPC_ENDPOINT", $"http://127.0.0.1:{grpcPort}")]);
         builder.Services.AddDaprWorkflow(o =>
         {
-            o.GrpcEndpoint = new Uri($"http://127.0.0.1:{grpcPort}");
-            o.MaxConcurrentWorkflows = 200;
-            o.MaxConcurrentActivities = 200;
             o.RegisterActivity<int, int>("Work", (_, n) => Task.FromResult(n + 1));
             o.RegisterWorkflow<int, int>("FanOut5", async (ctx, n) =>
                 (await Task.WhenAll(Enumerable.Range(0, Activities).Select(i => ctx.CallActivityAsync<int>("Work", n + i)))).Sum());

@@ -1,7 +1,6 @@
 using System.Globalization;
-using System.Net;
-using AgentVerse.Dapr;
-using AgentVerse.Dapr.Workflow;
+using Dapr.Client;
+using Dapr.Workflow;
 using Microsoft.Extensions.Options;
 
 namespace AgentVerse.CrashApp;
@@ -19,20 +18,14 @@ public sealed class RecordStepActivity(DaprClient dapr, IOptions<CrashAppOptions
     {
         var settings = options.Value;
         var pid = Environment.ProcessId;
-        await AppendAsync(settings.AttemptLog, $"attempt {context.InstanceId} {step} {pid}", context.CancellationToken);
+        await AppendAsync(settings.AttemptLog, $"attempt {context.InstanceId} {step} {pid}", CancellationToken.None);
 
         var key = $"effect:{context.InstanceId}:{step}";
-        try
-        {
-            await dapr.SaveStateAsync(settings.StoreName, key, new StepEffect(step, pid), FirstWrite, cancellationToken: context.CancellationToken);
-            await AppendAsync(settings.AttemptLog, $"recorded {context.InstanceId} {step} {pid}", context.CancellationToken);
-        }
-        catch (DaprApiException e) when (e.StatusCode == HttpStatusCode.Conflict)
-        {
-            await AppendAsync(settings.AttemptLog, $"already-recorded {context.InstanceId} {step} {pid}", context.CancellationToken);
-        }
+        // First-write with no ETag: false when the key exists, i.e. an earlier run of this step recorded it.
+        var recorded = await dapr.TrySaveStateAsync(settings.StoreName, key, new StepEffect(step, pid), "", FirstWrite);
+        await AppendAsync(settings.AttemptLog, $"{(recorded ? "recorded" : "already-recorded")} {context.InstanceId} {step} {pid}", CancellationToken.None);
 
-        await Task.Delay(settings.StepDelay, context.CancellationToken);
+        await Task.Delay(settings.StepDelay);
         return 1;
     }
 

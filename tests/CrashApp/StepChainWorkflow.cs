@@ -1,4 +1,4 @@
-using AgentVerse.Dapr.Workflow;
+using Dapr.Workflow;
 
 namespace AgentVerse.CrashApp;
 

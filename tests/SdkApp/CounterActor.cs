@@ -36,3 +36,28 @@ public sealed class CounterActor(ActorHost host) : Actor(host), ICounterActor, I
         await UnregisterReminderAsync(reminderName);
     }
 }
+
+/// <summary>
+/// A counter for callers that use Dapr's JavaScript SDK: its proxy sends a method's arguments as a JSON array, which
+/// the .NET SDK's non-remoting dispatch hands to a method as one array parameter.
+/// </summary>
+public interface ITallyActor : IActor
+{
+    Task<int> IncrementAsync(int[] arguments);
+
+    Task<int> GetCountAsync();
+}
+
+public sealed class TallyActor(ActorHost host) : Actor(host), ITallyActor
+{
+    private const string CountKey = "count";
+
+    public async Task<int> IncrementAsync(int[] arguments)
+    {
+        var count = await StateManager.GetOrAddStateAsync(CountKey, 0) + arguments.Sum();
+        await StateManager.SetStateAsync(CountKey, count);
+        return count;
+    }
+
+    public Task<int> GetCountAsync() => StateManager.GetOrAddStateAsync(CountKey, 0);
+}

@@ -7,7 +7,11 @@ using Dapr.Workflow;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddDaprClient();
-builder.Services.AddActors(options => options.Actors.RegisterActor<CounterActor>());
+builder.Services.AddActors(options =>
+{
+    options.Actors.RegisterActor<CounterActor>();
+    options.Actors.RegisterActor<TallyActor>();
+});
 builder.Services.AddDaprWorkflow(options =>
 {
     options.RegisterWorkflow<ChainWorkflow>();

@@ -62,7 +62,21 @@ internal static class Commands
             return 1;
         }
 
-        await RepoLayout.EnsureLocalDataAsync(root, signals.Stop);
+        IReadOnlyList<string> provisioned;
+        try
+        {
+            provisioned = await RepoLayout.EnsureLocalDataAsync(root, signals.Stop);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"agentverse: error: cannot provision the platform's secrets: {e.Message}");
+            return 1;
+        }
+
+        if (provisioned.Count > 0)
+        {
+            Console.WriteLine($"agentverse: generated {string.Join(", ", provisioned)} in .agentverse/secrets.json (kept for later runs)");
+        }
         if (!noBuild && !await BuildAsync(root, signals.Stop))
         {
             return 1;

@@ -1,3 +1,5 @@
+using AgentVerse.Runtime.Secrets;
+
 namespace AgentVerse.Cli;
 
 /// <summary>Finds the repository root (the directory holding <c>AgentVerse.sln</c>) and the local data folder.</summary>
@@ -23,16 +25,14 @@ internal static class RepoLayout
     }
 
     /// <summary>
-    /// Creates <c>.agentverse/</c> (git-ignored state: the SQLite file, the secrets file) and an empty
-    /// <c>secrets.json</c>: the local.file secret store refuses to start without its file.
+    /// Creates <c>.agentverse/</c> (git-ignored state: the SQLite file, the secrets file) and provisions the platform's
+    /// secrets (<see cref="PlatformSecrets"/>) into <c>.agentverse/secrets.json</c>, the file the local secret store
+    /// reads: the first run makes them, later runs keep them, so tokens and encrypted data survive a restart.
+    /// Returns the names of the secrets it added.
     /// </summary>
-    public static async Task EnsureLocalDataAsync(string root, CancellationToken cancellationToken)
+    public static Task<IReadOnlyList<string>> EnsureLocalDataAsync(string root, CancellationToken cancellationToken)
     {
         var data = Directory.CreateDirectory(Path.Combine(root, ".agentverse"));
-        var secrets = Path.Combine(data.FullName, "secrets.json");
-        if (!File.Exists(secrets))
-        {
-            await File.WriteAllTextAsync(secrets, "{}\n", cancellationToken);
-        }
+        return PlatformSecrets.ProvisionAsync(Path.Combine(data.FullName, "secrets.json"), cancellationToken);
     }
 }

@@ -1,8 +1,9 @@
-using AgentVerse.Dapr;
 using AgentVerse.ServiceDefaults;
 using AgentVerse.ServiceDefaults.Authentication;
-using Microsoft.AspNetCore.Cors.Infrastructure;
+using AgentVerse.ServiceDefaults.Dapr;
+using AgentVerse.ServiceDefaults.Secrets;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -51,6 +52,11 @@ public static class ServiceDefaultsExtensions
             .ValidateOnStart();
 
         builder.ConfigureBinding();
+        // One DaprClient per process, configured from DAPR_HTTP_ENDPOINT/PORT, DAPR_GRPC_ENDPOINT/PORT and DAPR_API_TOKEN.
+        builder.Services.AddDaprClient();
+        builder.Services.AddDaprInvocationClient(builder.Configuration);
+        builder.Services.AddSingleton<StartupLoaderService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StartupLoaderService>());
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.AddAgentVerseAuthentication();
@@ -216,27 +222,11 @@ public static class ServiceDefaultsExtensions
         telemetry.UseOtlpExporter();
     }
 
-    private static void AddDefaultHealthChecks(this IHostApplicationBuilder builder)
-    {
-        var sidecar = DaprSidecarHealthCheck.ResolveSidecarEndpoint(builder.Configuration);
-        var apiToken = builder.Configuration["DAPR_API_TOKEN"];
-
-        // A typed client of the check's own, so this needs nothing from whoever registers DaprClient for the app.
-        builder.Services.AddHttpClient<DaprSidecarHealthCheck>(client =>
-            {
-                client.BaseAddress = sidecar;
-                if (!string.IsNullOrEmpty(apiToken))
-                {
-                    client.DefaultRequestHeaders.Add("dapr-api-token", apiToken);
-                }
-            })
-            // Probes come every few seconds; four log lines per probe would drown the service's own.
-            .RemoveAllLoggers();
-
+    private static void AddDefaultHealthChecks(this IHostApplicationBuilder builder) =>
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag])
-            .AddCheck<DaprSidecarHealthCheck>(DaprSidecarHealthCheck.Name, HealthStatus.Unhealthy, [ReadyTag], TimeSpan.FromSeconds(5));
-    }
+            .AddCheck<DaprSidecarHealthCheck>(DaprSidecarHealthCheck.Name, HealthStatus.Unhealthy, [ReadyTag], TimeSpan.FromSeconds(5))
+            .AddCheck<StartupLoaderService>(StartupLoaderService.Name, HealthStatus.Unhealthy, [ReadyTag]);
 
     /// <summary>The Dapr app id: <c>APP_ID</c>, set by Dapr and the launcher, wins over <c>AgentVerse:AppId</c>.</summary>
     private static string? AppIdFrom(IConfiguration configuration) =>

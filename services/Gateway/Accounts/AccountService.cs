@@ -1,9 +1,10 @@
 using System.Net.Mail;
 using System.Security.Cryptography;
 using System.Text;
-using AgentVerse.Dapr;
 using AgentVerse.Gateway.Tokens;
 using AgentVerse.ServiceDefaults.Authentication;
+using AgentVerse.ServiceDefaults.Dapr;
+using Dapr;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -88,21 +89,20 @@ public sealed class AccountService(
             };
             user = user with { PasswordHash = hasher.HashPassword(user, request.Password!) };
 
-            var firstWrite = new StateOptions { Concurrency = ConcurrencyMode.FirstWrite };
             try
             {
                 await store.TransactAsync(
                 [
                     // First-write with no ETag: fails if the email is already taken, so two registrations cannot both win.
-                    StateTransactionRequest.Upsert(AccountStore.EmailKey(normalized), new EmailIndexEntry(user.Id), options: firstWrite),
-                    StateTransactionRequest.Upsert(AccountStore.UsernameKey(user.Username), new EmailIndexEntry(user.Id), options: firstWrite),
-                    StateTransactionRequest.Upsert(AccountStore.UserKey(user.Id), user),
-                    StateTransactionRequest.Upsert(AccountStore.UsersIndexKey, new UserIndex([.. ids, user.Id]), indexETag, options: firstWrite),
+                    StateOperations.Upsert(AccountStore.EmailKey(normalized), new EmailIndexEntry(user.Id), options: StateOperations.FirstWrite),
+                    StateOperations.Upsert(AccountStore.UsernameKey(user.Username), new EmailIndexEntry(user.Id), options: StateOperations.FirstWrite),
+                    StateOperations.Upsert(AccountStore.UserKey(user.Id), user),
+                    StateOperations.Upsert(AccountStore.UsersIndexKey, new UserIndex([.. ids, user.Id]), indexETag, options: StateOperations.FirstWrite),
                 ], cancellationToken);
                 logger.LogInformation("Registered user {UserId} with role {Role}", user.Id, user.Role);
                 return new RegisterOutcome(user, null, null);
             }
-            catch (DaprApiException ex)
+            catch (DaprException ex)
             {
                 logger.LogDebug(ex, "Registration attempt {Attempt} lost a race", attempt);
             }
@@ -183,11 +183,11 @@ public sealed class AccountService(
         var refreshToken = NewRefreshToken();
         await store.TransactAsync(
         [
-            StateTransactionRequest.Upsert(AccountStore.SessionKey(session.Id), session, metadata: AccountStore.Ttl(session.ExpiresAt - now)),
-            StateTransactionRequest.Upsert(AccountStore.RefreshTokenKey(Hash(refreshToken)),
+            StateOperations.Upsert(AccountStore.SessionKey(session.Id), session, metadata: AccountStore.Ttl(session.ExpiresAt - now)),
+            StateOperations.Upsert(AccountStore.RefreshTokenKey(Hash(refreshToken)),
                 new RefreshToken { SessionId = session.Id, UserId = user.Id, ExpiresAt = session.ExpiresAt },
                 metadata: AccountStore.Ttl(session.ExpiresAt - now)),
-            StateTransactionRequest.Upsert(AccountStore.UserKey(user.Id), user),
+            StateOperations.Upsert(AccountStore.UserKey(user.Id), user),
         ], cancellationToken);
         await store.AddUserSessionAsync(user.Id, session.Id, cancellationToken);
 
@@ -234,14 +234,14 @@ public sealed class AccountService(
         {
             await store.TransactAsync(
             [
-                StateTransactionRequest.Upsert(AccountStore.RefreshTokenKey(hash), stored with { SpentAt = now }, etag,
-                    AccountStore.Ttl(session.ExpiresAt - now), new StateOptions { Concurrency = ConcurrencyMode.FirstWrite }),
-                StateTransactionRequest.Upsert(AccountStore.RefreshTokenKey(Hash(next)),
+                StateOperations.Upsert(AccountStore.RefreshTokenKey(hash), stored with { SpentAt = now }, etag,
+                    AccountStore.Ttl(session.ExpiresAt - now), StateOperations.FirstWrite),
+                StateOperations.Upsert(AccountStore.RefreshTokenKey(Hash(next)),
                     new RefreshToken { SessionId = session.Id, UserId = user.Id, ExpiresAt = session.ExpiresAt },
                     metadata: AccountStore.Ttl(session.ExpiresAt - now)),
             ], cancellationToken);
         }
-        catch (DaprApiException)
+        catch (DaprException)
         {
             // Someone spent this token between our read and write: the same reuse, seen concurrently.
             logger.LogWarning("Concurrent refresh token reuse in session {SessionId}: revoking the session", session.Id);

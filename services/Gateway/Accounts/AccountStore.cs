@@ -1,5 +1,6 @@
 using System.Globalization;
-using AgentVerse.Dapr;
+using AgentVerse.ServiceDefaults.Dapr;
+using Dapr.Client;
 using Microsoft.Extensions.Options;
 
 namespace AgentVerse.Gateway.Accounts;
@@ -21,7 +22,7 @@ public sealed class AccountStore(DaprClient dapr, IOptions<GatewayOptions> optio
     public static string UsernameKey(string username) => $"user-name:{username.Trim().ToLowerInvariant()}";
 
     public async Task<bool> UsernameExistsAsync(string username, CancellationToken cancellationToken) =>
-        await dapr.GetStateAsync<EmailIndexEntry>(Store, UsernameKey(username), cancellationToken: cancellationToken) is not null;
+        await dapr.GetStateAsync<EmailIndexEntry?>(Store, UsernameKey(username), cancellationToken: cancellationToken) is not null;
 
     public static string SessionKey(string id) => $"session:{id}";
 
@@ -42,47 +43,42 @@ public sealed class AccountStore(DaprClient dapr, IOptions<GatewayOptions> optio
     public string StoreName => Store;
 
     public Task<User?> GetUserAsync(string id, CancellationToken cancellationToken) =>
-        dapr.GetStateAsync<User>(Store, UserKey(id), cancellationToken: cancellationToken);
+        dapr.GetStateAsync<User?>(Store, UserKey(id), cancellationToken: cancellationToken);
 
     public Task<(User? Value, string ETag)> GetUserWithETagAsync(string id, CancellationToken cancellationToken) =>
-        dapr.GetStateAndETagAsync<User>(Store, UserKey(id), cancellationToken: cancellationToken);
+        dapr.GetStateAndETagAsync<User?>(Store, UserKey(id), cancellationToken: cancellationToken);
 
     public Task<bool> TrySaveUserAsync(User user, string etag, CancellationToken cancellationToken) =>
-        dapr.TrySaveStateAsync(Store, UserKey(user.Id), user, etag, cancellationToken: cancellationToken);
+        dapr.TrySaveFirstWriteAsync(Store, UserKey(user.Id), user, etag, cancellationToken: cancellationToken);
 
     public async Task<User?> FindByEmailAsync(string normalizedEmail, CancellationToken cancellationToken)
     {
-        var entry = await dapr.GetStateAsync<EmailIndexEntry>(Store, EmailKey(normalizedEmail), cancellationToken: cancellationToken);
+        var entry = await dapr.GetStateAsync<EmailIndexEntry?>(Store, EmailKey(normalizedEmail), cancellationToken: cancellationToken);
         return entry is null ? null : await GetUserAsync(entry.UserId, cancellationToken);
     }
 
     public async Task<bool> EmailExistsAsync(string normalizedEmail, CancellationToken cancellationToken) =>
-        await dapr.GetStateAsync<EmailIndexEntry>(Store, EmailKey(normalizedEmail), cancellationToken: cancellationToken) is not null;
+        await dapr.GetStateAsync<EmailIndexEntry?>(Store, EmailKey(normalizedEmail), cancellationToken: cancellationToken) is not null;
 
     public Task<(UserIndex? Value, string ETag)> GetUserIndexAsync(CancellationToken cancellationToken) =>
-        dapr.GetStateAndETagAsync<UserIndex>(Store, UsersIndexKey, cancellationToken: cancellationToken);
+        dapr.GetStateAndETagAsync<UserIndex?>(Store, UsersIndexKey, cancellationToken: cancellationToken);
 
     public async Task<IReadOnlyList<User>> GetUsersAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
-        if (ids.Count == 0)
-        {
-            return [];
-        }
-
-        var items = await dapr.GetBulkStateAsync<User>(Store, [.. ids.Select(UserKey)], cancellationToken: cancellationToken);
+        var items = await dapr.GetBulkStateOrEmptyAsync<User>(Store, [.. ids.Select(UserKey)], cancellationToken);
         return [.. items.Where(i => i.Value is not null).Select(i => i.Value!)];
     }
 
     public Task<(Session? Value, string ETag)> GetSessionAsync(string id, CancellationToken cancellationToken) =>
-        dapr.GetStateAndETagAsync<Session>(Store, SessionKey(id), cancellationToken: cancellationToken);
+        dapr.GetStateAndETagAsync<Session?>(Store, SessionKey(id), cancellationToken: cancellationToken);
 
     public Task SaveSessionAsync(Session session, CancellationToken cancellationToken) =>
         dapr.SaveStateAsync(Store, SessionKey(session.Id), session, metadata: Ttl(session.ExpiresAt - DateTimeOffset.UtcNow), cancellationToken: cancellationToken);
 
     public Task<(RefreshToken? Value, string ETag)> GetRefreshTokenAsync(string hash, CancellationToken cancellationToken) =>
-        dapr.GetStateAndETagAsync<RefreshToken>(Store, RefreshTokenKey(hash), cancellationToken: cancellationToken);
+        dapr.GetStateAndETagAsync<RefreshToken?>(Store, RefreshTokenKey(hash), cancellationToken: cancellationToken);
 
-    public Task TransactAsync(IEnumerable<StateTransactionRequest> operations, CancellationToken cancellationToken) =>
+    public Task TransactAsync(IReadOnlyList<StateTransactionRequest> operations, CancellationToken cancellationToken) =>
         dapr.ExecuteStateTransactionAsync(Store, operations, cancellationToken: cancellationToken);
 
     /// <summary>Adds a session id to its user's list (ETag retry), dropping sessions that have expired.</summary>
@@ -90,7 +86,7 @@ public sealed class AccountStore(DaprClient dapr, IOptions<GatewayOptions> optio
     {
         for (var attempt = 0; attempt < 10; attempt++)
         {
-            var (current, etag) = await dapr.GetStateAndETagAsync<UserSessions>(Store, UserSessionsKey(userId), cancellationToken: cancellationToken);
+            var (current, etag) = await dapr.GetStateAndETagAsync<UserSessions?>(Store, UserSessionsKey(userId), cancellationToken: cancellationToken);
             var ids = (current?.Ids ?? []).ToList();
             if (ids.Count >= 50)
             {
@@ -99,7 +95,7 @@ public sealed class AccountStore(DaprClient dapr, IOptions<GatewayOptions> optio
             }
 
             ids.Add(sessionId);
-            if (await dapr.TrySaveStateAsync(Store, UserSessionsKey(userId), new UserSessions(ids), etag, cancellationToken: cancellationToken))
+            if (await dapr.TrySaveFirstWriteAsync(Store, UserSessionsKey(userId), new UserSessions(ids), etag, cancellationToken: cancellationToken))
             {
                 return;
             }
@@ -109,13 +105,13 @@ public sealed class AccountStore(DaprClient dapr, IOptions<GatewayOptions> optio
     }
 
     public async Task<IReadOnlyList<string>> GetUserSessionIdsAsync(string userId, CancellationToken cancellationToken) =>
-        (await dapr.GetStateAsync<UserSessions>(Store, UserSessionsKey(userId), cancellationToken: cancellationToken))?.Ids ?? [];
+        (await dapr.GetStateAsync<UserSessions?>(Store, UserSessionsKey(userId), cancellationToken: cancellationToken))?.Ids ?? [];
 
     public Task<(LoginFailures? Value, string ETag)> GetLoginFailuresAsync(string normalizedEmail, CancellationToken cancellationToken) =>
-        dapr.GetStateAndETagAsync<LoginFailures>(Store, LoginFailuresKey(normalizedEmail), cancellationToken: cancellationToken);
+        dapr.GetStateAndETagAsync<LoginFailures?>(Store, LoginFailuresKey(normalizedEmail), cancellationToken: cancellationToken);
 
     public Task<bool> TrySaveLoginFailuresAsync(string normalizedEmail, LoginFailures failures, string etag, TimeSpan ttl, CancellationToken cancellationToken) =>
-        dapr.TrySaveStateAsync(Store, LoginFailuresKey(normalizedEmail), failures, etag, metadata: Ttl(ttl), cancellationToken: cancellationToken);
+        dapr.TrySaveFirstWriteAsync(Store, LoginFailuresKey(normalizedEmail), failures, etag, Ttl(ttl), cancellationToken);
 
     public Task DeleteLoginFailuresAsync(string normalizedEmail, CancellationToken cancellationToken) =>
         dapr.DeleteStateAsync(Store, LoginFailuresKey(normalizedEmail), cancellationToken: cancellationToken);

@@ -1,5 +1,5 @@
-using AgentVerse.Dapr;
 using AgentVerse.ServiceDefaults.Authentication;
+using Dapr;
 using Microsoft.Extensions.Options;
 
 namespace AgentVerse.Gateway.Accounts;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using AgentVerse.Dapr;
 using AgentVerse.Gateway.Routing;
+using AgentVerse.ServiceDefaults.Dapr;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -18,10 +18,11 @@ public static class HealthApi
         return app;
     }
 
-    public static async Task<JsonHttpResult<AggregateHealth>> GetAsync(DaprClient dapr, IOptions<RoutingOptions> routing, CancellationToken cancellationToken)
+    public static async Task<JsonHttpResult<AggregateHealth>> GetAsync(IHttpClientFactory http, IOptions<RoutingOptions> routing, CancellationToken cancellationToken)
     {
         var timeout = TimeSpan.FromSeconds(routing.Value.HealthTimeoutSeconds);
-        var checks = await Task.WhenAll(routing.Value.AppIds.Select(appId => ProbeAsync(dapr, appId, timeout, cancellationToken)));
+        using var client = http.CreateClient(DaprInvocation.HttpClientName);
+        var checks = await Task.WhenAll(routing.Value.AppIds.Select(appId => ProbeAsync(client, appId, timeout, cancellationToken)));
         var ready = checks.Count(c => c.Status == "healthy");
         var status = ready == checks.Length ? "healthy" : ready == 0 ? "unhealthy" : "degraded";
         return TypedResults.Json(
@@ -29,15 +30,14 @@ public static class HealthApi
             statusCode: status == "unhealthy" ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK);
     }
 
-    private static async Task<ServiceHealth> ProbeAsync(DaprClient dapr, string appId, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task<ServiceHealth> ProbeAsync(HttpClient client, string appId, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
-            using var request = dapr.CreateInvokeMethodRequest(HttpMethod.Get, appId, "readyz");
-            using var response = await dapr.InvokeMethodWithResponseAsync(request, deadline.Token);
+            using var response = await client.GetAsync(DaprInvocation.AppUri(appId, "readyz"), deadline.Token);
             var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             return response.IsSuccessStatusCode
                 ? new ServiceHealth(appId, "healthy", elapsed, null)
@@ -47,7 +47,7 @@ public static class HealthApi
         {
             return new ServiceHealth(appId, "unhealthy", Stopwatch.GetElapsedTime(started).TotalMilliseconds, $"no answer within {timeout.TotalSeconds:0.#} s");
         }
-        catch (DaprException ex)
+        catch (HttpRequestException ex)
         {
             return new ServiceHealth(appId, "unhealthy", Stopwatch.GetElapsedTime(started).TotalMilliseconds, ex.Message);
         }

@@ -2,9 +2,9 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Security.Claims;
-using AgentVerse.Dapr;
 using AgentVerse.Gateway.Protection;
 using AgentVerse.ServiceDefaults.Authentication;
+using AgentVerse.ServiceDefaults.Dapr;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace AgentVerse.Gateway.Routing;
@@ -15,7 +15,7 @@ namespace AgentVerse.Gateway.Routing;
 /// informational <c>X-User-ID</c>/<c>X-User-Role</c>, which it sets from the validated token, never from the client.
 /// A target that cannot be reached answers 502, one that does not answer in time 504, both problem+json.
 /// </summary>
-public sealed class DaprForwarder(DaprClient dapr, ILogger<DaprForwarder> logger)
+public sealed class DaprForwarder(IHttpClientFactory http, ILogger<DaprForwarder> logger)
 {
     public const string UserIdHeader = "X-User-ID";
     public const string UserRoleHeader = "X-User-Role";
@@ -40,7 +40,7 @@ public sealed class DaprForwarder(DaprClient dapr, ILogger<DaprForwarder> logger
         var incoming = context.Request;
         // The normalized path (Kestrel has resolved dot segments), so a route can only reach the path it matched.
         var method = incoming.Path.ToUriComponent().TrimStart('/') + incoming.QueryString.ToUriComponent();
-        using var request = dapr.CreateInvokeMethodRequest(new HttpMethod(incoming.Method), appId, method);
+        using var request = new HttpRequestMessage(new HttpMethod(incoming.Method), DaprInvocation.AppUri(appId, method));
         if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
         {
             request.Content = new StreamContent(incoming.Body);
@@ -53,7 +53,10 @@ public sealed class DaprForwarder(DaprClient dapr, ILogger<DaprForwarder> logger
         HttpResponseMessage response;
         try
         {
-            response = await dapr.InvokeMethodWithResponseAsync(request, deadline.Token);
+            using var client = http.CreateClient(DaprInvocation.HttpClientName);
+            // The deadline bounds the wait for the response headers, the body then streams for as long as it lasts.
+            client.Timeout = Timeout.InfiniteTimeSpan;
+            response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
         }
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {
@@ -61,7 +64,7 @@ public sealed class DaprForwarder(DaprClient dapr, ILogger<DaprForwarder> logger
             await WriteProblemAsync(context, StatusCodes.Status504GatewayTimeout, "Upstream timeout", $"The '{appId}' service did not answer in time.");
             return;
         }
-        catch (DaprException ex)
+        catch (HttpRequestException ex)
         {
             logger.LogWarning(ex, "Cannot reach the sidecar to invoke {AppId}", appId);
             await WriteProblemAsync(context, StatusCodes.Status502BadGateway, "Upstream unavailable", $"The '{appId}' service cannot be reached.");

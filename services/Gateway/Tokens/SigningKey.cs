@@ -29,8 +29,6 @@ public sealed class SigningKey : IDisposable
 
     public ECDsaSecurityKey SecurityKey { get; }
 
-    public static SigningKey Generate() => new(ECDsa.Create(ECCurve.NamedCurves.nistP256));
-
     /// <summary>Reads a PKCS#8 (or SEC1) PEM private key; refuses any curve but P-256.</summary>
     public static SigningKey FromPem(string pem)
     {
@@ -51,8 +49,6 @@ public sealed class SigningKey : IDisposable
             throw;
         }
     }
-
-    public string ExportPem() => Key.ExportPkcs8PrivateKeyPem();
 
     public void Dispose() => Key.Dispose();
 }

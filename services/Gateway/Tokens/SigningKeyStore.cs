@@ -1,25 +1,21 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using AgentVerse.Dapr;
+using AgentVerse.ServiceDefaults.Secrets;
+using Dapr.Client;
 using Microsoft.Extensions.Options;
 
 namespace AgentVerse.Gateway.Tokens;
 
 /// <summary>
-/// The signing keys, read once from the Dapr secret store: the current key signs, the previous one (during a
-/// rotation) is still published. A missing current key is generated when allowed, and written into the local
-/// secrets file so the next start reads the same key.
+/// The signing keys, read from the Dapr secret store when the gateway starts: the current key signs, the previous
+/// one (during a rotation, when <see cref="GatewayOptions.PreviousSigningKeySecret"/> names it) is still published.
+/// A key that cannot be read stops start-up with an error naming its secret; the gateway never makes or writes keys
+/// (a local run's <c>agentverse up</c> provisions them).
 /// </summary>
-public sealed class SigningKeyStore(
-    DaprClient dapr,
-    IOptions<GatewayOptions> options,
-    IHostEnvironment environment,
-    ILogger<SigningKeyStore> logger) : IDisposable
+public sealed class SigningKeyStore(DaprClient dapr, IOptions<GatewayOptions> options, ILogger<SigningKeyStore> logger) : IStartupLoader, IDisposable
 {
     private readonly SemaphoreSlim _load = new(1, 1);
     private SigningKeys? _keys;
 
-    /// <summary>The keys; loaded on first use (the sidecar may come up after the gateway).</summary>
+    /// <summary>The keys, loaded at start-up (or on first use where nothing ran the start-up loaders).</summary>
     public async ValueTask<SigningKeys> GetAsync(CancellationToken cancellationToken)
     {
         if (_keys is { } keys)
@@ -27,10 +23,25 @@ public sealed class SigningKeyStore(
             return keys;
         }
 
+        await LoadAsync(cancellationToken);
+        return _keys!;
+    }
+
+    public async Task LoadAsync(CancellationToken cancellationToken)
+    {
         await _load.WaitAsync(cancellationToken);
         try
         {
-            return _keys ??= await LoadAsync(cancellationToken);
+            if (_keys is not null)
+            {
+                return;
+            }
+
+            var settings = options.Value;
+            var current = await ReadAsync(settings.SigningKeySecret, cancellationToken);
+            var previous = string.IsNullOrEmpty(settings.PreviousSigningKeySecret) ? null : await ReadAsync(settings.PreviousSigningKeySecret, cancellationToken);
+            logger.LogInformation("Signing with key {KeyId}; previous key {PreviousKeyId}", current.KeyId, previous?.KeyId ?? "(none)");
+            _keys = new SigningKeys(current, previous);
         }
         finally
         {
@@ -45,74 +56,17 @@ public sealed class SigningKeyStore(
         _keys?.Previous?.Dispose();
     }
 
-    private async Task<SigningKeys> LoadAsync(CancellationToken cancellationToken)
+    private async Task<SigningKey> ReadAsync(string secretName, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
-        var current = await ReadAsync(settings.SigningKeySecret, cancellationToken);
-        var previous = await ReadAsync(settings.PreviousSigningKeySecret, cancellationToken);
-        if (current is null)
-        {
-            if (!settings.GenerateMissingSigningKey)
-            {
-                throw new InvalidOperationException(
-                    $"Secret '{settings.SigningKeySecret}' is missing from secret store '{settings.SecretStore}' and Gateway:GenerateMissingSigningKey is false.");
-            }
-
-            var generated = SigningKey.Generate();
-            current = generated;
-            await PersistAsync(settings, generated, cancellationToken);
-        }
-
-        logger.LogInformation("Signing with key {KeyId}; previous key {PreviousKeyId}", current.KeyId, previous?.KeyId ?? "(none)");
-        return new SigningKeys(current, previous);
-    }
-
-    private async Task<SigningKey?> ReadAsync(string secretName, CancellationToken cancellationToken)
-    {
-        Dictionary<string, string> secret;
+        var pem = await dapr.GetRequiredSecretAsync(options.Value.SecretStore, secretName, cancellationToken);
         try
         {
-            secret = await dapr.GetSecretAsync(options.Value.SecretStore, secretName, cancellationToken: cancellationToken);
+            return SigningKey.FromPem(pem);
         }
-        catch (DaprApiException ex) when (ex.ErrorCode == "ERR_SECRET_GET")
+        catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
         {
-            // daprd answers a missing secret with ERR_SECRET_GET.
-            return null;
+            throw new InvalidOperationException($"Secret '{secretName}' does not hold a P-256 private key in PEM: {e.Message}", e);
         }
-
-        return secret.TryGetValue(secretName, out var pem) && !string.IsNullOrWhiteSpace(pem) ? SigningKey.FromPem(pem)
-            : secret.Values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v)) is { } only ? SigningKey.FromPem(only)
-            : null;
-    }
-
-    private async Task PersistAsync(GatewayOptions settings, SigningKey key, CancellationToken cancellationToken)
-    {
-        if (string.IsNullOrWhiteSpace(settings.LocalSecretsFile))
-        {
-            logger.LogWarning("Generated signing key {KeyId} is kept in memory only: tokens will not survive a restart", key.KeyId);
-            return;
-        }
-
-        var path = Path.IsPathRooted(settings.LocalSecretsFile)
-            ? settings.LocalSecretsFile
-            : Path.GetFullPath(settings.LocalSecretsFile, Directory.GetCurrentDirectory());
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var document = File.Exists(path) && JsonNode.Parse(await File.ReadAllTextAsync(path, cancellationToken)) is JsonObject existing
-            ? existing
-            : [];
-        document[settings.SigningKeySecret] = key.ExportPem();
-
-        // Write beside, then rename: the secret store must never read a half-written file.
-        var temporary = path + ".tmp";
-        await File.WriteAllTextAsync(temporary, document.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), cancellationToken);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        File.Move(temporary, path, overwrite: true);
-        logger.LogWarning("Generated signing key {KeyId} and stored it as secret {Secret} in {File} ({Environment})",
-            key.KeyId, settings.SigningKeySecret, path, environment.EnvironmentName);
     }
 }
 

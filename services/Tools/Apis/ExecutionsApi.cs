@@ -1,6 +1,7 @@
 using System.Security.Claims;
-using AgentVerse.Dapr;
+using AgentVerse.ServiceDefaults.Dapr;
 using AgentVerse.Tools.Execution;
+using Dapr.Client;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -31,7 +32,7 @@ public static class ExecutionsApi
         var ids = await index.ReadAsync(userId, cancellationToken);
         async Task<List<ToolExecutionRecord>> LoadAsync(IEnumerable<string> wanted)
         {
-            var items = await dapr.GetBulkStateAsync<ToolExecutionRecord>(store, [.. wanted.Select(ExecutionRecorder.RecordKey)], cancellationToken: cancellationToken);
+            var items = await dapr.GetBulkStateOrEmptyAsync<ToolExecutionRecord>(store, [.. wanted.Select(ExecutionRecorder.RecordKey)], cancellationToken);
             return [.. items.Where(i => i.Value is not null).Select(i => i.Value!).OrderByDescending(r => r.StartTime)];
         }
 
@@ -50,7 +51,7 @@ public static class ExecutionsApi
         string executionId, ClaimsPrincipal user, DaprClient dapr, IOptions<ToolsOptions> options, CancellationToken cancellationToken)
     {
         var (userId, isAdmin) = user.Caller();
-        var record = await dapr.GetStateAsync<ToolExecutionRecord>(options.Value.StateStore, ExecutionRecorder.RecordKey(executionId), cancellationToken: cancellationToken);
+        var record = await dapr.GetStateAsync<ToolExecutionRecord?>(options.Value.StateStore, ExecutionRecorder.RecordKey(executionId), cancellationToken: cancellationToken);
         return record is not null && (record.UserId == userId || isAdmin) ? TypedResults.Ok(record) : TypedResults.NotFound();
     }
 }

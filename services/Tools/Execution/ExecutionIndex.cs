@@ -1,4 +1,5 @@
-using AgentVerse.Dapr;
+using AgentVerse.ServiceDefaults.Dapr;
+using Dapr.Client;
 using Microsoft.Extensions.Options;
 
 namespace AgentVerse.Tools.Execution;
@@ -28,40 +29,40 @@ public sealed class ExecutionIndex(DaprClient dapr, IOptions<ToolsOptions> optio
     /// </summary>
     public async Task<IReadOnlyList<StateTransactionRequest>> AppendAsync(string userId, IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
-        var (head, etag) = await dapr.GetStateAndETagAsync<IndexHead>(Store, HeadKey(userId), cancellationToken: cancellationToken);
+        var (head, etag) = await dapr.GetStateAndETagAsync<IndexHead?>(Store, HeadKey(userId), cancellationToken: cancellationToken);
         var count = head?.Count ?? 0;
         var bucket = count / BucketSize;
         var current = count % BucketSize == 0
             ? []
-            : await dapr.GetStateAsync<List<string>>(Store, BucketKey(userId, bucket), cancellationToken: cancellationToken) ?? [];
+            : await dapr.GetStateAsync<List<string>?>(Store, BucketKey(userId, bucket), cancellationToken: cancellationToken) ?? [];
         var operations = new List<StateTransactionRequest>();
         foreach (var id in ids)
         {
             if (current.Count == BucketSize)
             {
-                operations.Add(StateTransactionRequest.Upsert(BucketKey(userId, bucket++), current));
+                operations.Add(StateOperations.Upsert(BucketKey(userId, bucket++), current));
                 current = [];
             }
 
             current.Add(id);
         }
 
-        operations.Add(StateTransactionRequest.Upsert(BucketKey(userId, bucket), current));
+        operations.Add(StateOperations.Upsert(BucketKey(userId, bucket), current));
         var newCount = count + ids.Count;
         for (var old = OldestBucket(count); old < OldestBucket(newCount); old++)
         {
-            operations.Add(StateTransactionRequest.Delete(BucketKey(userId, old)));
+            operations.Add(StateOperations.Delete(BucketKey(userId, old)));
         }
 
-        operations.Add(StateTransactionRequest.Upsert(HeadKey(userId), new IndexHead(newCount), etag.Length == 0 ? null : etag,
-            options: new StateOptions { Concurrency = ConcurrencyMode.FirstWrite }));
+        operations.Add(StateOperations.Upsert(HeadKey(userId), new IndexHead(newCount), etag.Length == 0 ? null : etag,
+            options: StateOperations.FirstWrite));
         return operations;
     }
 
     /// <summary>The user's newest <see cref="ToolsOptions.UserIndexLimit"/> execution ids, newest first.</summary>
     public async Task<IReadOnlyList<string>> ReadAsync(string userId, CancellationToken cancellationToken)
     {
-        var head = await dapr.GetStateAsync<IndexHead>(Store, HeadKey(userId), cancellationToken: cancellationToken);
+        var head = await dapr.GetStateAsync<IndexHead?>(Store, HeadKey(userId), cancellationToken: cancellationToken);
         if (head is not { Count: > 0 })
         {
             return [];
@@ -74,7 +75,7 @@ public sealed class ExecutionIndex(DaprClient dapr, IOptions<ToolsOptions> optio
             keys.Add(BucketKey(userId, bucket));
         }
 
-        var buckets = await dapr.GetBulkStateAsync<List<string>>(Store, keys, cancellationToken: cancellationToken);
+        var buckets = await dapr.GetBulkStateOrEmptyAsync<List<string>>(Store, keys, cancellationToken);
         var byKey = buckets.ToDictionary(b => b.Key, b => b.Value ?? [], StringComparer.Ordinal);
         return [.. keys.SelectMany(k => byKey.GetValueOrDefault(k, []).AsEnumerable().Reverse()).Take(Limit)];
     }

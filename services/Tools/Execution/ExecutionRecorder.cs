@@ -1,5 +1,6 @@
 using System.Threading.Channels;
-using AgentVerse.Dapr;
+using AgentVerse.ServiceDefaults.Dapr;
+using Dapr.Client;
 using Microsoft.Extensions.Options;
 
 namespace AgentVerse.Tools.Execution;
@@ -167,7 +168,7 @@ public sealed class ExecutionRecorder : IHostedService
     private async Task SaveAsync(List<ToolExecutionRecord> batch, CancellationToken cancellationToken)
     {
         var operations = new List<StateTransactionRequest>(batch.Count + 4);
-        operations.AddRange(batch.Select(r => StateTransactionRequest.Upsert(RecordKey(r.Id), r)));
+        operations.AddRange(batch.Select(r => StateOperations.Upsert(RecordKey(r.Id), r)));
         foreach (var user in batch.GroupBy(r => r.UserId))
         {
             operations.AddRange(await _index.AppendAsync(user.Key, [.. user.Select(r => r.Id)], cancellationToken));

@@ -1,16 +1,17 @@
 using System.Security.Cryptography;
 using System.Text;
-using AgentVerse.Dapr;
+using AgentVerse.ServiceDefaults.Secrets;
+using Dapr.Client;
 using Microsoft.Extensions.Options;
 
 namespace AgentVerse.Tools.Registry;
 
 /// <summary>
 /// Encrypts custom tools' API keys at rest with AES-256-GCM, bound to the tool id (associated data), under a key
-/// read once from the secret store (the local secret store is read-only through Dapr, so the keys themselves
-/// cannot live there).
+/// read from the secret store when the service starts (the local secret store is read-only through Dapr, so the
+/// keys themselves cannot live there). A missing or malformed key stops start-up with an error naming its secret.
 /// </summary>
-public sealed class ApiKeyProtector(DaprClient dapr, IOptions<ToolsOptions> options) : IDisposable
+public sealed class ApiKeyProtector(DaprClient dapr, IOptions<ToolsOptions> options) : IStartupLoader, IDisposable
 {
     private const string Prefix = "v1:";
     private const int NonceSize = 12;
@@ -45,6 +46,8 @@ public sealed class ApiKeyProtector(DaprClient dapr, IOptions<ToolsOptions> opti
         return Encoding.UTF8.GetString(plaintext);
     }
 
+    public async Task LoadAsync(CancellationToken cancellationToken) => await KeyAsync(cancellationToken);
+
     private async Task<byte[]> KeyAsync(CancellationToken cancellationToken)
     {
         if (_key is { } cached)
@@ -58,12 +61,11 @@ public sealed class ApiKeyProtector(DaprClient dapr, IOptions<ToolsOptions> opti
             if (_key is null)
             {
                 var name = options.Value.ApiKeyEncryptionSecret;
-                var secret = await dapr.GetSecretAsync(options.Value.SecretStore, name, cancellationToken: cancellationToken);
-                var value = secret.TryGetValue(name, out var v) ? v : secret.Values.FirstOrDefault();
+                var value = await dapr.GetRequiredSecretAsync(options.Value.SecretStore, name, cancellationToken);
                 byte[] key;
                 try
                 {
-                    key = Convert.FromBase64String(value ?? "");
+                    key = Convert.FromBase64String(value);
                 }
                 catch (FormatException)
                 {

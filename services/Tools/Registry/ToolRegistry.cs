@@ -1,4 +1,6 @@
-using AgentVerse.Dapr;
+using AgentVerse.ServiceDefaults.Dapr;
+using Dapr;
+using Dapr.Client;
 using Microsoft.Extensions.Options;
 
 namespace AgentVerse.Tools.Registry;
@@ -14,7 +16,6 @@ public sealed class ToolRegistry(DaprClient dapr, IOptions<ToolsOptions> options
     private const string AllIndexKey = "tools-index";
     private const string PublicIndexKey = "tools-public";
     private const int Attempts = 10;
-    private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite };
 
     private string Store => options.Value.StateStore;
 
@@ -25,13 +26,13 @@ public sealed class ToolRegistry(DaprClient dapr, IOptions<ToolsOptions> options
     public static string SharedIndexKey(string userId) => $"tools-shared-with:{userId}";
 
     public async Task<(ToolDefinition? Tool, string ETag)> GetAsync(string id, CancellationToken cancellationToken) =>
-        await dapr.GetStateAndETagAsync<ToolDefinition>(Store, Key(id), cancellationToken: cancellationToken);
+        await dapr.GetStateAndETagAsync<ToolDefinition?>(Store, Key(id), cancellationToken: cancellationToken);
 
     /// <summary>The tools <paramref name="userId"/> may see (every tool for an admin), oldest first.</summary>
     public async Task<IReadOnlyList<ToolDefinition>> ListVisibleAsync(string userId, bool isAdmin, CancellationToken cancellationToken)
     {
         string[] indexes = isAdmin ? [AllIndexKey] : [OwnerIndexKey(userId), SharedIndexKey(userId), PublicIndexKey];
-        var lists = await dapr.GetBulkStateAsync<List<string>>(Store, indexes, cancellationToken: cancellationToken);
+        var lists = await dapr.GetBulkStateOrEmptyAsync<List<string>>(Store, indexes, cancellationToken);
         var ids = lists.SelectMany(l => l.Value ?? []).Distinct(StringComparer.Ordinal).ToList();
         // Checked again: an index may briefly list a tool whose audience a concurrent change narrowed.
         var tools = await LoadAsync(ids, cancellationToken);
@@ -40,25 +41,25 @@ public sealed class ToolRegistry(DaprClient dapr, IOptions<ToolsOptions> options
 
     /// <summary>How many tools <paramref name="userId"/> owns.</summary>
     public async Task<int> CountOwnedAsync(string userId, CancellationToken cancellationToken) =>
-        (await dapr.GetStateAsync<List<string>>(Store, OwnerIndexKey(userId), cancellationToken: cancellationToken))?.Count ?? 0;
+        (await dapr.GetStateAsync<List<string>?>(Store, OwnerIndexKey(userId), cancellationToken: cancellationToken))?.Count ?? 0;
 
     public Task CreateAsync(ToolDefinition tool, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tool);
-        return WriteAsync(before: null, tool, StateTransactionRequest.Upsert(Key(tool.Id), tool, options: FirstWrite), etag: null, cancellationToken);
+        return WriteAsync(before: null, tool, StateOperations.Upsert(Key(tool.Id), tool, options: StateOperations.FirstWrite), etag: null, cancellationToken);
     }
 
     /// <summary>Replaces <paramref name="before"/> (read with <paramref name="etag"/>) by <paramref name="after"/>; false when the tool changed meanwhile.</summary>
     public Task<bool> TryUpdateAsync(ToolDefinition before, ToolDefinition after, string etag, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(after);
-        return WriteAsync(before, after, StateTransactionRequest.Upsert(Key(after.Id), after, etag), etag, cancellationToken);
+        return WriteAsync(before, after, StateOperations.Upsert(Key(after.Id), after, etag), etag, cancellationToken);
     }
 
     public Task DeleteAsync(ToolDefinition tool, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tool);
-        return WriteAsync(tool, after: null, StateTransactionRequest.Delete(Key(tool.Id)), etag: null, cancellationToken);
+        return WriteAsync(tool, after: null, StateOperations.Delete(Key(tool.Id)), etag: null, cancellationToken);
     }
 
     private async Task<IReadOnlyList<ToolDefinition>> LoadAsync(List<string> ids, CancellationToken cancellationToken)
@@ -68,7 +69,7 @@ public sealed class ToolRegistry(DaprClient dapr, IOptions<ToolsOptions> options
             return [];
         }
 
-        var items = await dapr.GetBulkStateAsync<ToolDefinition>(Store, [.. ids.Select(Key)], cancellationToken: cancellationToken);
+        var items = await dapr.GetBulkStateOrEmptyAsync<ToolDefinition>(Store, [.. ids.Select(Key)], cancellationToken);
         return [.. items.Where(i => i.Value is not null).Select(i => i.Value!)];
     }
 
@@ -107,9 +108,9 @@ public sealed class ToolRegistry(DaprClient dapr, IOptions<ToolsOptions> options
             List<StateTransactionRequest> operations = [toolOperation];
             foreach (var key in changed)
             {
-                var (ids, indexETag) = await dapr.GetStateAndETagAsync<List<string>>(Store, key, cancellationToken: cancellationToken);
+                var (ids, indexETag) = await dapr.GetStateAndETagAsync<List<string>?>(Store, key, cancellationToken: cancellationToken);
                 List<string> updated = now.Contains(key) ? [.. (ids ?? []).Where(i => i != id), id] : [.. (ids ?? []).Where(i => i != id)];
-                operations.Add(StateTransactionRequest.Upsert(key, updated, indexETag.Length == 0 ? null : indexETag, options: FirstWrite));
+                operations.Add(StateOperations.Upsert(key, updated, indexETag.Length == 0 ? null : indexETag, options: StateOperations.FirstWrite));
             }
 
             try
@@ -117,7 +118,7 @@ public sealed class ToolRegistry(DaprClient dapr, IOptions<ToolsOptions> options
                 await dapr.ExecuteStateTransactionAsync(Store, operations, cancellationToken: cancellationToken);
                 return true;
             }
-            catch (DaprApiException) when (attempt < Attempts)
+            catch (DaprException) when (attempt < Attempts)
             {
                 if (etag is not null && (await GetAsync(id, cancellationToken)).ETag != etag)
                 {

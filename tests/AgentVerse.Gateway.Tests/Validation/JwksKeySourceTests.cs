@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using AgentVerse.ServiceDefaults.Authentication;
+using Dapr.Client;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -12,13 +13,11 @@ public sealed class JwksKeySourceTests : IDisposable
 {
     private readonly ManualTimeProvider _time = new();
     private readonly FakeSidecar _sidecar = new();
-    private readonly HttpClient _http;
     private readonly DaprJwksKeySource _source;
 
     public JwksKeySourceTests()
     {
-        _http = new HttpClient(_sidecar) { BaseAddress = new Uri("http://127.0.0.1:3500/") };
-        _source = new DaprJwksKeySource(new AuthDaprClient(_http),
+        _source = new DaprJwksKeySource(new InvocationClients(_sidecar),
             Options.Create(new AgentVerseAuthOptions { JwksRefreshSeconds = 300, JwksMinRefreshSeconds = 5 }), _time, NullLogger<DaprJwksKeySource>.Instance);
         _sidecar.Kids.Add("k1");
     }
@@ -71,8 +70,14 @@ public sealed class JwksKeySourceTests : IDisposable
     public void Dispose()
     {
         _source.Dispose();
-        _http.Dispose();
         _sidecar.Dispose();
+    }
+
+    /// <summary>Invocation clients as ServiceDefaults builds them: the SDK's InvocationHandler, here in front of the fake sidecar.</summary>
+    private sealed class InvocationClients(HttpMessageHandler sidecar) : IHttpClientFactory
+    {
+        public HttpClient CreateClient(string name) =>
+            new(new InvocationHandler { DaprEndpoint = "http://127.0.0.1:3500", InnerHandler = sidecar }, disposeHandler: false);
     }
 
     private sealed class FakeSidecar : HttpMessageHandler

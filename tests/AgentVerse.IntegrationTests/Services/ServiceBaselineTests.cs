@@ -7,7 +7,7 @@ namespace AgentVerse.IntegrationTests.Services;
 
 /// <summary>
 /// What every service offers from ServiceDefaults alone, checked on the built services running as real
-/// processes the way the launcher starts them (<c>APP_PORT</c>, <c>DAPR_HTTP_PORT</c>).
+/// processes the way the launcher starts them (<c>APP_PORT</c>, <c>DAPR_HTTP_PORT</c>, <c>DAPR_GRPC_PORT</c>).
 /// </summary>
 public sealed class ServiceBaselineTests(ServicesFixture fixture) : IClassFixture<ServicesFixture>
 {
@@ -53,16 +53,27 @@ public sealed class ServiceBaselineTests(ServicesFixture fixture) : IClassFixtur
             Assert.NotNull(await service.WaitForOutputAsync(line => line.Contains("dapr-sidecar", StringComparison.Ordinal) && TraceIdOf(line) == traceId, TimeSpan.FromSeconds(5)));
         });
 
-        await fixture.Sidecar.StartAsync();
+        await fixture.StartSidecarsAsync();
 
         await fixture.ForEachService(async service =>
         {
-            using var response = await service.Client.GetAsync(new Uri("readyz", UriKind.Relative));
+            // Ready once the sidecar answers and the service has loaded what it needs through it (its secrets).
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            HttpResponseMessage response;
+            while ((response = await service.Client.GetAsync(new Uri("readyz", UriKind.Relative))).StatusCode != HttpStatusCode.OK && DateTime.UtcNow < deadline)
+            {
+                response.Dispose();
+                await Task.Delay(100);
+            }
 
-            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{service}: /readyz answered {response.StatusCode} with the sidecar up");
-            var report = await response.Content.ReadFromJsonAsync<JsonElement>();
-            Assert.Equal("Healthy", report.GetProperty("status").GetString());
-            Assert.Contains(("dapr-sidecar", "Healthy"), Checks(report));
+            using (response)
+            {
+                Assert.True(response.StatusCode == HttpStatusCode.OK, $"{service}: /readyz answered {response.StatusCode} with the sidecar up:\n{service.Output}");
+                var report = await response.Content.ReadFromJsonAsync<JsonElement>();
+                Assert.Equal("Healthy", report.GetProperty("status").GetString());
+                Assert.Contains(("dapr-sidecar", "Healthy"), Checks(report));
+                Assert.Contains(("startup", "Healthy"), Checks(report));
+            }
         });
     }
 

@@ -89,20 +89,6 @@ public sealed class ServiceDefaultsBindingTests : IDisposable
         });
     }
 
-    [Theory]
-    [InlineData(null, null, "http://127.0.0.1:3500/")]
-    [InlineData(null, "50001", "http://127.0.0.1:50001/")]
-    [InlineData("https://dapr.example:443", "50001", "https://dapr.example/")]
-    [InlineData("http://sidecar:3500/", null, "http://sidecar:3500/")]
-    public void Sidecar_endpoint_is_DAPR_HTTP_ENDPOINT_or_loopback_DAPR_HTTP_PORT(string? endpoint, string? port, string expected)
-    {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["DAPR_HTTP_ENDPOINT"] = endpoint, ["DAPR_HTTP_PORT"] = port })
-            .Build();
-
-        Assert.Equal(new Uri(expected), DaprSidecarHealthCheck.ResolveSidecarEndpoint(configuration));
-    }
-
     private WebApplicationBuilder Builder(params string[] args) => WebApplication.CreateBuilder(new WebApplicationOptions
     {
         Args = args,

@@ -1,5 +1,5 @@
-// Calls a C# actor (AgentVerse.Dapr) through the AgentVerse runtime with Dapr's own JavaScript SDK (HTTP protocol).
-// Started by AgentVerse.Dapr.Tests (JsActorInteropTests) with DAPR_HTTP_PORT, ACTOR_TYPE and ACTOR_ID set; prints one JSON line.
+// Calls a C# actor (the official Dapr .NET SDK) through the AgentVerse runtime with Dapr's own JavaScript SDK (HTTP protocol).
+// Started by AgentVerse.DaprSdk.Tests (JsActorInteropTests) with DAPR_HTTP_PORT, ACTOR_TYPE and ACTOR_ID set; prints one JSON line.
 const { DaprClient, ActorProxyBuilder, ActorId, CommunicationProtocolEnum } = require('@dapr/dapr');
 
 async function main() {

@@ -1,5 +1,5 @@
 // Hosts an actor type with Dapr's own JavaScript SDK (HTTP protocol) behind the AgentVerse runtime.
-// Started by AgentVerse.Dapr.Tests (JsActorInteropTests) with APP_PORT and DAPR_HTTP_PORT set.
+// Started by AgentVerse.DaprSdk.Tests (JsActorInteropTests) with APP_PORT and DAPR_HTTP_PORT set.
 const { DaprServer, AbstractActor, CommunicationProtocolEnum } = require('@dapr/dapr');
 const { Temporal } = require('@js-temporal/polyfill');
 

@@ -1,4 +1,4 @@
-using AgentVerse.Dapr;
+using AgentVerse.ServiceDefaults.PubSub;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
@@ -24,19 +24,6 @@ internal static class AuthenticationExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        var sidecar = DaprSidecarHealthCheck.ResolveSidecarEndpoint(builder.Configuration);
-        var apiToken = builder.Configuration["DAPR_API_TOKEN"];
-        builder.Services.AddHttpClient<AuthDaprClient>(client =>
-            {
-                client.BaseAddress = sidecar;
-                client.Timeout = TimeSpan.FromSeconds(10);
-                if (!string.IsNullOrEmpty(apiToken))
-                {
-                    client.DefaultRequestHeaders.Add("dapr-api-token", apiToken);
-                }
-            })
-            .RemoveAllLoggers();
-
         // TryAdd: the gateway registers its own key and session sources first.
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<ITokenKeySource, DaprJwksKeySource>();
@@ -44,8 +31,9 @@ internal static class AuthenticationExtensions
         builder.Services.TryAddSingleton<SessionRevocationCache>();
         builder.Services.TryAddSingleton<AccessTokenValidator>();
 
-        builder.Services.AddAuthentication(JwtBearerHandler.SchemeName)
+        var authentication = builder.Services.AddAuthentication(JwtBearerHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, JwtBearerHandler>(JwtBearerHandler.SchemeName, configureOptions: null);
+        builder.Services.AddDaprAppTokenAuthentication(authentication, builder.Configuration);
 
         builder.Services.AddSingleton<IAuthorizationHandler, ViewerReadOnlyRequirement>();
         builder.Services.AddSingleton<IAuthorizationHandler, ProtectedPathRequirement>();
@@ -81,7 +69,7 @@ internal static class AuthenticationExtensions
                 return TopicResults.Success();
             })
             .WithTopic(options.PubSubName, options.SessionRevokedTopic)
-            .AllowAnonymous()
+            .RequireDaprSidecar(app.Configuration)
             .ExcludeFromDescription();
     }
 }

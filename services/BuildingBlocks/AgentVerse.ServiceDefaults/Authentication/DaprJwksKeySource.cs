@@ -1,4 +1,5 @@
-using AgentVerse.Dapr;
+using System.Net.Http.Json;
+using AgentVerse.ServiceDefaults.Dapr;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -12,11 +13,13 @@ namespace AgentVerse.ServiceDefaults.Authentication;
 /// A failed fetch keeps the last good keys.
 /// </summary>
 internal sealed class DaprJwksKeySource(
-    AuthDaprClient dapr,
+    IHttpClientFactory http,
     IOptions<AgentVerseAuthOptions> options,
     TimeProvider time,
     ILogger<DaprJwksKeySource> logger) : ITokenKeySource, IDisposable
 {
+    private static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(10);
+
     private readonly SemaphoreSlim _fetch = new(1, 1);
     private volatile Snapshot _snapshot = new([], DateTimeOffset.MinValue);
 
@@ -41,13 +44,16 @@ internal sealed class DaprJwksKeySource(
 
             try
             {
-                var json = await dapr.Client.InvokeMethodAsync<System.Text.Json.JsonElement>(
-                    HttpMethod.Get, options.Value.JwksAppId, options.Value.JwksPath, cancellationToken);
+                using var client = http.CreateClient(DaprInvocation.HttpClientName);
+                client.Timeout = FetchTimeout;
+                var json = await client.GetFromJsonAsync<System.Text.Json.JsonElement>(
+                    DaprInvocation.AppUri(options.Value.JwksAppId, options.Value.JwksPath), cancellationToken);
                 var keys = new JsonWebKeySet(json.GetRawText()).GetSigningKeys();
                 _snapshot = new Snapshot([.. keys], time.GetUtcNow());
                 logger.LogInformation("Fetched {KeyCount} signing keys from {AppId}", keys.Count, options.Value.JwksAppId);
             }
-            catch (Exception ex) when (ex is DaprException or System.Text.Json.JsonException or ArgumentException or HttpRequestException)
+            catch (Exception ex) when (ex is System.Text.Json.JsonException or ArgumentException or HttpRequestException
+                or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 // Keep what we had; mark the attempt so a burst of tokens does not retry on every request.
                 logger.LogWarning(ex, "Cannot fetch the signing keys from {AppId}", options.Value.JwksAppId);

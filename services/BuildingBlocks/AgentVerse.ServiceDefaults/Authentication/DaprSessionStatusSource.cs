@@ -1,18 +1,19 @@
 using System.Net;
-using AgentVerse.Dapr;
+using System.Net.Http.Json;
+using AgentVerse.ServiceDefaults.Dapr;
 using Microsoft.Extensions.Options;
 
 namespace AgentVerse.ServiceDefaults.Authentication;
 
 /// <summary>Asks the gateway, by Dapr service invocation, whether a session is revoked.</summary>
-internal sealed class DaprSessionStatusSource(AuthDaprClient dapr, IOptions<AgentVerseAuthOptions> options) : ISessionStatusSource
+internal sealed class DaprSessionStatusSource(IHttpClientFactory http, IOptions<AgentVerseAuthOptions> options) : ISessionStatusSource
 {
     public async Task<bool> IsRevokedAsync(string sessionId, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        using var request = dapr.Client.CreateInvokeMethodRequest(
-            HttpMethod.Get, settings.JwksAppId, $"{settings.SessionStatusPath.TrimEnd('/')}/{Uri.EscapeDataString(sessionId)}");
-        using var response = await dapr.Client.InvokeMethodWithResponseAsync(request, cancellationToken);
+        using var client = http.CreateClient(DaprInvocation.HttpClientName);
+        using var response = await client.GetAsync(
+            DaprInvocation.AppUri(settings.JwksAppId, $"{settings.SessionStatusPath.TrimEnd('/')}/{Uri.EscapeDataString(sessionId)}"), cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return true;
@@ -20,10 +21,10 @@ internal sealed class DaprSessionStatusSource(AuthDaprClient dapr, IOptions<Agen
 
         if (!response.IsSuccessStatusCode)
         {
-            throw new DaprException($"The session status of {settings.JwksAppId} answered {(int)response.StatusCode}.");
+            throw new HttpRequestException($"The session status of {settings.JwksAppId} answered {(int)response.StatusCode}.", null, response.StatusCode);
         }
 
-        var status = await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<SessionStatus>(response.Content, cancellationToken);
+        var status = await response.Content.ReadFromJsonAsync<SessionStatus>(cancellationToken);
         return status?.Revoked ?? true;
     }
 }
