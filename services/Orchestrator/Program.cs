@@ -1,6 +1,10 @@
+using Dapr.Workflow;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+// Multi-agent orchestrations run on Dapr Workflow; workflows and activities are registered here as they are written.
+builder.Services.AddDaprWorkflow(_ => { });
 
 var app = builder.Build();
 
