@@ -24,7 +24,7 @@ public static class WellKnownApi
         var signing = await keys.GetAsync(cancellationToken);
         context.Response.Headers.CacheControl = "public, max-age=300";
         return TypedResults.Ok(new JsonWebKeySetResponse([.. signing.All.Select(k =>
-            new JsonWebKeyResponse("EC", "P-256", k.X, k.Y, k.KeyId, "sig", AccessTokenValidator.Algorithm))]));
+            new JsonWebKeyResponse("EC", "P-256", k.X, k.Y, k.KeyId, "sig", AccessTokens.Algorithm))]));
     }
 
     public static async Task<Ok<SessionStatus>> GetSessionStatusAsync(string sessionId, ISessionStatusSource sessions, CancellationToken cancellationToken) =>

@@ -28,8 +28,8 @@ public sealed class TokenIssuer(
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
             Expires = expires.UtcDateTime,
-            TokenType = AccessTokenValidator.TokenType,
-            SigningCredentials = new SigningCredentials(signing.Current.SecurityKey, AccessTokenValidator.Algorithm),
+            TokenType = AccessTokens.TokenType,
+            SigningCredentials = new SigningCredentials(signing.Current.SecurityKey, AccessTokens.Algorithm),
             Claims = new Dictionary<string, object>
             {
                 [AgentVerseClaims.Subject] = user.Id,
@@ -47,9 +47,18 @@ public sealed class TokenIssuer(
 /// <summary>The gateway validates tokens against its own keys, current and previous, without a round trip.</summary>
 internal sealed class GatewayTokenKeySource(SigningKeyStore keys) : ITokenKeySource
 {
+    private (SigningKeys Signing, IReadOnlyList<SecurityKey> Keys)? _last;
+
     public async ValueTask<IReadOnlyList<SecurityKey>> GetKeysAsync(string? keyId, CancellationToken cancellationToken)
     {
         var signing = await keys.GetAsync(cancellationToken);
-        return [.. signing.All.Select(k => (SecurityKey)k.SecurityKey)];
+        // The same list while the keys stay the same, so the bearer handler's configuration is built once.
+        if (_last is not { } last || !ReferenceEquals(last.Signing, signing))
+        {
+            last = (signing, [.. signing.All.Select(k => (SecurityKey)k.SecurityKey)]);
+            _last = last;
+        }
+
+        return last.Keys;
     }
 }

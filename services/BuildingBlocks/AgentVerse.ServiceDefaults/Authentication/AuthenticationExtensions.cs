@@ -1,5 +1,6 @@
 using AgentVerse.ServiceDefaults.PubSub;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -29,10 +30,10 @@ internal static class AuthenticationExtensions
         builder.Services.TryAddSingleton<ITokenKeySource, DaprJwksKeySource>();
         builder.Services.TryAddSingleton<ISessionStatusSource, DaprSessionStatusSource>();
         builder.Services.TryAddSingleton<SessionRevocationCache>();
-        builder.Services.TryAddSingleton<AccessTokenValidator>();
+        builder.Services.TryAddSingleton<RememberedTokenHandler>();
+        builder.Services.AddSingleton<IConfigureOptions<JwtBearerOptions>, JwtBearerSetup>();
 
-        var authentication = builder.Services.AddAuthentication(JwtBearerHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, JwtBearerHandler>(JwtBearerHandler.SchemeName, configureOptions: null);
+        var authentication = builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddDaprAppTokenAuthentication(authentication, builder.Configuration);
 
         builder.Services.AddSingleton<IAuthorizationHandler, ViewerReadOnlyRequirement>();
