@@ -13,7 +13,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Scalar.AspNetCore;
 
 // The namespace of IHostApplicationBuilder, as in eShop, so Program.cs needs no using for these.
 namespace Microsoft.Extensions.Hosting;
@@ -78,7 +81,8 @@ public static class ServiceDefaultsExtensions
     /// <summary>
     /// Adds the shared middleware (problem details for errors, request size check, CloudEvents, CORS when
     /// registered, authentication and authorization) and maps <c>/healthz</c>, <c>/readyz</c>,
-    /// <c>/openapi/v1.json</c>, <c>/dapr/subscribe</c> and the <c>session.revoked</c> subscription.
+    /// <c>/openapi/v1.json</c> (with its explorer at <c>/scalar/v1</c> in Development), <c>/dapr/subscribe</c> and
+    /// the <c>session.revoked</c> subscription.
     /// Call it first after <c>Build()</c> so the exception handler wraps everything the service adds after it.
     /// Services need not map <c>/dapr/subscribe</c> (this one lists their <c>WithTopic</c> endpoints too), but may.
     /// </summary>
@@ -123,6 +127,11 @@ public static class ServiceDefaultsExtensions
         }).AllowAnonymous();
 
         app.MapOpenApi().AllowAnonymous();
+        // The API explorer over that document (/scalar/v1), for people trying the API on their own machine.
+        if (app.Environment.IsDevelopment())
+        {
+            app.MapScalarApiReference().AllowAnonymous();
+        }
 
         return app;
     }
@@ -189,26 +198,21 @@ public static class ServiceDefaultsExtensions
             return;
         }
 
-        builder.Services.AddHostedService<TelemetryHostedService>();
-
-        var telemetry = new OpenTelemetryServicesBuilder(builder.Services)
+        builder.Services.AddOpenTelemetry()
             // From configuration rather than the options: the logger provider builds its resource when the
             // first logger is created, before ValidateOnStart gets to report an invalid app id clearly.
             .ConfigureResource(resource => resource.AddDetector(services =>
                 new ServiceNameDetector(AppIdFrom(services.GetRequiredService<IConfiguration>()))))
-            // The framework's own activity sources and meters: the OpenTelemetry.Instrumentation.* packages
-            // only enrich them, and they do not restore here.
             .WithTracing(tracing => tracing
-                .AddSource("Microsoft.AspNetCore")
-                .AddSource("System.Net.Http")
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
                 .AddSource("AgentVerse.*"))
             .WithMetrics(metrics => metrics
-                .AddMeter("Microsoft.AspNetCore.Hosting")
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
                 .AddMeter("Microsoft.AspNetCore.Server.Kestrel")
-                .AddMeter("Microsoft.AspNetCore.Routing")
                 .AddMeter("Microsoft.AspNetCore.Diagnostics")
                 .AddMeter("Microsoft.AspNetCore.RateLimiting")
-                .AddMeter("System.Net.Http")
                 .AddMeter("System.Net.NameResolution")
                 .AddMeter("System.Runtime")
                 .AddMeter("AgentVerse.*"))
@@ -216,10 +220,9 @@ public static class ServiceDefaultsExtensions
             {
                 options.IncludeScopes = true;
                 options.IncludeFormattedMessage = true;
-            });
-
-        // Reads the standard OTEL_EXPORTER_OTLP_* settings from the app's configuration.
-        telemetry.UseOtlpExporter();
+            })
+            // Reads the standard OTEL_EXPORTER_OTLP_* settings from the app's configuration.
+            .UseOtlpExporter();
     }
 
     private static void AddDefaultHealthChecks(this IHostApplicationBuilder builder) =>

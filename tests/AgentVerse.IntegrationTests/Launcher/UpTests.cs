@@ -65,6 +65,10 @@ public sealed class UpTests : IDisposable
             Assert.Contains($"agentverse: {app.AppId} ready at http://127.0.0.1:{app.AppPort} (sidecar http {app.DaprHttpPort}, grpc {app.DaprGrpcPort})", cli.Output, StringComparison.Ordinal);
         }
 
+        // up runs Development: the gateway's OpenAPI document has an explorer beside it.
+        using var explorer = await http.GetAsync(new Uri("http://127.0.0.1:8000/scalar/v1"));
+        Assert.Equal(HttpStatusCode.OK, explorer.StatusCode);
+        Assert.Equal("text/html", explorer.Content.Headers.ContentType?.MediaType);
         await StopAsync(cli);
     }
 
