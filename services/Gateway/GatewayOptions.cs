@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace AgentVerse.Gateway;
 
@@ -52,3 +53,6 @@ public sealed class GatewayOptions
     [Range(8, 128)]
     public int MinPasswordLength { get; set; } = 12;
 }
+
+[OptionsValidator]
+public sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOptions>;

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace AgentVerse.Tools;
 
@@ -49,8 +50,13 @@ public sealed class ToolsOptions
     [Range(1, 10_000)]
     public int MaxToolsPerUser { get; set; } = 200;
 
+    [ValidateObjectMembers]
     public OutboundHttpOptions Http { get; set; } = new();
 }
+
+/// <summary>Checks <see cref="ToolsOptions"/> and its nested <see cref="OutboundHttpOptions"/> (source-generated).</summary>
+[OptionsValidator]
+public sealed partial class ToolsOptionsValidator : IValidateOptions<ToolsOptions>;
 
 /// <summary>Outbound HTTP of <c>http_request</c> and custom tools (SSRF protection).</summary>
 public sealed class OutboundHttpOptions

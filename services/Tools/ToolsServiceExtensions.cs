@@ -1,4 +1,5 @@
 using System.Net;
+using AgentVerse.ServiceDefaults;
 using AgentVerse.ServiceDefaults.Secrets;
 using AgentVerse.Tools.BuiltIns;
 using AgentVerse.Tools.Execution;
@@ -12,13 +13,10 @@ public static class ToolsServiceExtensions
     public static IHostApplicationBuilder AddToolsCore(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddOptions<ToolsOptions>()
-            .BindConfiguration(ToolsOptions.SectionName)
-            .ValidateDataAnnotations()
+        builder.Services.AddValidatedOptions<ToolsOptions, ToolsOptionsValidator>(ToolsOptions.SectionName)
             .Validate(o => o.Http.AllowedNetworks.All(n => IPNetwork.TryParse(n, out _)), "Tools:Http:AllowedNetworks holds CIDR networks (10.0.0.0/8).")
             .Validate(o => o.Http.AllowedEndpoints.All(e => IPEndPoint.TryParse(e, out var ep) && ep.Port != 0), "Tools:Http:AllowedEndpoints holds address:port entries.")
-            .Validate(o => o.DefaultTimeoutMs <= o.MaxTimeoutMs, "Tools:DefaultTimeoutMs must not exceed Tools:MaxTimeoutMs.")
-            .ValidateOnStart();
+            .Validate(o => o.DefaultTimeoutMs <= o.MaxTimeoutMs, "Tools:DefaultTimeoutMs must not exceed Tools:MaxTimeoutMs.");
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);

@@ -115,6 +115,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Waits for the process to end on its own; returns its exit code.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
+        // Also waits for the redirected output to be read to its end, so Output is complete afterwards.
         await _process.WaitForExitAsync().WaitAsync(timeout);
         return _process.ExitCode;
     }
@@ -140,6 +141,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
+                // Wait for the redirected output to be read to its end too, or the message could lack the reason.
+                await _process.WaitForExitAsync();
                 throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode}:\n{Output}");
             }
 

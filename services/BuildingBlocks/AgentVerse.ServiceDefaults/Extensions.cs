@@ -48,11 +48,8 @@ public static class ServiceDefaultsExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        builder.Services.AddOptions<ServiceDefaultsOptions>()
-            .BindConfiguration(ServiceDefaultsOptions.SectionName)
-            .Configure<IConfiguration>((options, configuration) => options.AppId = AppIdFrom(configuration) ?? "")
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<ServiceDefaultsOptions, ServiceDefaultsOptionsValidator>(ServiceDefaultsOptions.SectionName)
+            .Configure<IConfiguration>((options, configuration) => options.AppId = AppIdFrom(configuration) ?? "");
 
         builder.ConfigureBinding();
         // One DaprClient per process, configured from DAPR_HTTP_ENDPOINT/PORT, DAPR_GRPC_ENDPOINT/PORT and DAPR_API_TOKEN.

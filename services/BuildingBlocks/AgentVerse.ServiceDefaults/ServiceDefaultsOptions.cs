@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace AgentVerse.ServiceDefaults;
 
@@ -23,3 +24,7 @@ public sealed class ServiceDefaultsOptions
     [Range(1, long.MaxValue)]
     public long MaxRequestBodyBytes { get; set; } = DefaultMaxRequestBodyBytes;
 }
+
+/// <summary>Checks <see cref="ServiceDefaultsOptions"/> on start (source-generated).</summary>
+[OptionsValidator]
+public sealed partial class ServiceDefaultsOptionsValidator : IValidateOptions<ServiceDefaultsOptions>;

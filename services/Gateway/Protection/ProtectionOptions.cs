@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace AgentVerse.Gateway.Protection;
 
@@ -22,6 +23,9 @@ public sealed class RateLimitOptions
     [Range(1, 3600)]
     public int PerIpWindowSeconds { get; set; } = 60;
 }
+
+[OptionsValidator]
+public sealed partial class RateLimitOptionsValidator : IValidateOptions<RateLimitOptions>;
 
 /// <summary>CORS, bound from <c>Gateway:Cors</c>.</summary>
 public sealed class CorsOptions

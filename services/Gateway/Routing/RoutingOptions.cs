@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace AgentVerse.Gateway.Routing;
 
@@ -49,6 +50,42 @@ public sealed class RoutingOptions
     /// <summary>Every app the gateway routes to, for the aggregate health.</summary>
     public IEnumerable<string> AppIds => Routes.Values.Select(r => r.AppId).Append(A2aAppId).Append(McpAppId).Distinct(StringComparer.Ordinal);
 }
+
+/// <summary>
+/// Checks <see cref="RoutingOptions"/> and every route in <see cref="RoutingOptions.Routes"/> (a dictionary, which the
+/// source-generated validator does not enumerate), naming a bad route by its configuration key.
+/// </summary>
+public sealed class RoutingOptionsValidator : IValidateOptions<RoutingOptions>
+{
+    private readonly RoutingOptionsMembersValidator _members = new();
+    private readonly RouteTargetValidator _target = new();
+
+    public ValidateOptionsResult Validate(string? name, RoutingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = new ValidateOptionsResultBuilder();
+        builder.AddResult(_members.Validate(name, options));
+        foreach (var (resource, target) in options.Routes)
+        {
+            var result = _target.Validate(name, target);
+            if (result.Failed)
+            {
+                foreach (var failure in result.Failures)
+                {
+                    builder.AddError(failure, $"{RoutingOptions.SectionName}:Routes:{resource}");
+                }
+            }
+        }
+
+        return builder.Build();
+    }
+}
+
+[OptionsValidator]
+internal sealed partial class RoutingOptionsMembersValidator : IValidateOptions<RoutingOptions>;
+
+[OptionsValidator]
+internal sealed partial class RouteTargetValidator : IValidateOptions<RouteTarget>;
 
 public sealed class RouteTarget
 {

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace AgentVerse.ServiceDefaults.Authentication;
 
@@ -64,3 +65,7 @@ public sealed class AgentVerseAuthOptions
     /// <summary>Request paths (prefixes, by segment) that need an authenticated caller unless an endpoint says otherwise.</summary>
     public IList<string> ProtectedPathPrefixes { get; } = ["/api", "/mcp"];
 }
+
+/// <summary>Checks <see cref="AgentVerseAuthOptions"/> on start (source-generated).</summary>
+[OptionsValidator]
+public sealed partial class AgentVerseAuthOptionsValidator : IValidateOptions<AgentVerseAuthOptions>;

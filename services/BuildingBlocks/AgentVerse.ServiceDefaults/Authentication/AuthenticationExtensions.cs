@@ -20,10 +20,7 @@ internal static class AuthenticationExtensions
 
     public static void AddAgentVerseAuthentication(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<AgentVerseAuthOptions>()
-            .BindConfiguration(AgentVerseAuthOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<AgentVerseAuthOptions, AgentVerseAuthOptionsValidator>(AgentVerseAuthOptions.SectionName);
 
         // TryAdd: the gateway registers its own key and session sources first.
         builder.Services.TryAddSingleton(TimeProvider.System);
