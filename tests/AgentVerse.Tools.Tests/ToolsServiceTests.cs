@@ -91,6 +91,43 @@ public sealed class ToolsServiceTests(ToolsFixture fixture)
     }
 
     [Fact]
+    public async Task A_schema_pattern_that_backtracks_without_end_fails_the_call_quickly_instead_of_hanging_the_service()
+    {
+        var id = await fixture.RegisterAsync(fixture.Alice, new
+        {
+            name = "redos-" + Guid.NewGuid().ToString("N")[..8],
+            description = "A tool whose input schema has a catastrophic pattern",
+            inputSchema = JsonDocument.Parse("""{"type":"object","properties":{"q":{"type":"string","pattern":"^(a+)+$"}}}""").RootElement,
+            endpoint = fixture.Run.Target.Url("/echo").ToString(),
+            method = "POST",
+        });
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        var (response, body) = await fixture.SendAsync(fixture.Alice, HttpMethod.Post, $"/api/v1/tools/{id}/execute",
+            new { parameters = new { q = new string('a', 40) + "!" } });
+
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.BadRequest, body);
+        Assert.Contains("pattern", body, StringComparison.Ordinal);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"took {started.Elapsed}");
+    }
+
+    [Fact]
+    public async Task A_tool_whose_schema_refers_outside_itself_is_refused_at_registration()
+    {
+        var (response, body) = await fixture.SendAsync(fixture.Alice, HttpMethod.Post, "/api/v1/tools", new
+        {
+            name = "remote-ref",
+            description = "refers to a schema on another host",
+            inputSchema = JsonDocument.Parse("""{"type":"object","properties":{"q":{"$ref":"http://169.254.169.254/latest/meta-data"}}}""").RootElement,
+            endpoint = fixture.Run.Target.Url("/echo").ToString(),
+            method = "POST",
+        });
+
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.BadRequest, body);
+        Assert.True(JsonDocument.Parse(body).RootElement.GetProperty("errors").TryGetProperty("$.inputSchema", out _), body);
+    }
+
+    [Fact]
     public async Task A_tool_error_is_reported_in_the_response_status()
     {
         var response = await fixture.ExecuteAsync(fixture.Alice, "calculator", new { expression = "1 / 0" });

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using AgentVerse.Tools.Execution;
 using AgentVerse.Tools.Mcp.Client;
 using AgentVerse.Tools.Registry;
+using AgentVerse.Tools.Schema;
 
 namespace AgentVerse.Tools.Apis;
 
@@ -159,10 +160,22 @@ public sealed record RegisterToolRequest(
         {
             errors["$.inputSchema"] = ["The input schema is larger than 64 KiB."];
         }
+        else if (InputSchema is { } usable && JsonSchemaValidator.Problem(usable) is { } problem)
+        {
+            errors["$.inputSchema"] = [problem];
+        }
 
         if (OutputSchema is { } output && output.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
         {
             errors["$.outputSchema"] = ["The output schema must be a JSON Schema object."];
+        }
+        else if (OutputSchema is { ValueKind: JsonValueKind.Object } outputSchema && outputSchema.GetRawText().Length > 64 * 1024)
+        {
+            errors["$.outputSchema"] = ["The output schema is larger than 64 KiB."];
+        }
+        else if (OutputSchema is { ValueKind: JsonValueKind.Object } usableOutput && JsonSchemaValidator.Problem(usableOutput) is { } outputProblem)
+        {
+            errors["$.outputSchema"] = [outputProblem];
         }
 
         if (!Uri.TryCreate(Endpoint, UriKind.Absolute, out var endpoint) || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps)

@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Json.Pointer;
+using Json.Schema;
 
 namespace AgentVerse.Tools.Schema;
 
@@ -9,257 +11,224 @@ namespace AgentVerse.Tools.Schema;
 public sealed record SchemaError(string Path, string Keyword, string Message);
 
 /// <summary>
-/// A small JSON Schema validator for the keywords tool schemas use: type (integer and type arrays included),
-/// required, properties, additionalProperties (bool or schema), enum, const, minimum/maximum and their exclusive
-/// forms, minLength/maxLength, pattern (with a match timeout), items, minItems/maxItems. Unknown keywords are
-/// ignored, as the specification asks.
+/// Validates tool inputs and outputs against their JSON Schemas with JsonSchema.Net (every keyword of the
+/// specification: <c>$ref</c>/<c>$defs</c>, <c>anyOf</c>/<c>oneOf</c>/<c>allOf</c>/<c>not</c>, conditionals …), and
+/// reports each failure at the JSON path of the value that failed, a missing required property at its own path.
+/// Schemas come from users: each is built in a registry of its own (an <c>$id</c> cannot shadow another schema), only
+/// references within the schema resolve (nothing is fetched), and patterns run under the process's regex match
+/// timeout (set by the tools service at start-up), a timeout being a failed <c>pattern</c>.
 /// </summary>
 public static class JsonSchemaValidator
 {
-    private const int MaxDepth = 64;
-    private static readonly TimeSpan PatternTimeout = TimeSpan.FromMilliseconds(100);
-    private static readonly ConcurrentDictionary<string, Regex> Patterns = new(StringComparer.Ordinal);
+    private const int MaxCachedSchemas = 1_000;
+    private static readonly ConcurrentDictionary<string, JsonSchema> Schemas = new(StringComparer.Ordinal);
+    private static readonly EvaluationOptions Flag = new() { OutputFormat = OutputFormat.Flag };
+    private static readonly EvaluationOptions List = new() { OutputFormat = OutputFormat.List };
 
     /// <summary>Validates <paramref name="instance"/>; an empty list means valid.</summary>
     public static IReadOnlyList<SchemaError> Validate(JsonElement schema, JsonElement instance, string rootPath = "$")
     {
-        var errors = new List<SchemaError>();
-        Validate(schema, instance, rootPath, errors, 0);
-        return errors;
+        JsonSchema built;
+        try
+        {
+            built = Build(schema);
+            // The cheap verdict first: most calls are valid and need no details.
+            if (built.Evaluate(instance, Flag).IsValid)
+            {
+                return [];
+            }
+
+            return Errors(schema, instance, rootPath, built.Evaluate(instance, List));
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return [new SchemaError(rootPath, "pattern", "A pattern of the schema took too long to evaluate.")];
+        }
+        catch (Exception e) when (e is RefResolutionException or JsonSchemaException or JsonException or ArgumentException)
+        {
+            return [new SchemaError(rootPath, "$schema", $"The schema cannot be used: {e.Message}")];
+        }
     }
 
-    private static void Validate(JsonElement schema, JsonElement instance, string path, List<SchemaError> errors, int depth)
+    /// <summary>
+    /// Why <paramref name="schema"/> cannot be a tool's schema, or null: it does not build, or a reference leaves it
+    /// (nothing is ever fetched, so such a schema would fail every call) or points at nothing within it.
+    /// </summary>
+    public static string? Problem(JsonElement schema)
     {
-        if (schema.ValueKind == JsonValueKind.False)
+        try
         {
-            errors.Add(new(path, "false", "No value is allowed here."));
-            return;
+            Build(schema);
+        }
+        catch (Exception e) when (e is JsonSchemaException or JsonException or ArgumentException)
+        {
+            return e.Message;
         }
 
-        if (schema.ValueKind != JsonValueKind.Object)
+        return ReferenceProblem(schema, schema, depth: 0);
+    }
+
+    private static string? ReferenceProblem(JsonElement root, JsonElement node, int depth)
+    {
+        if (depth > 64)
         {
-            return;
+            return "The schema is nested deeper than 64 levels.";
         }
 
-        if (depth > MaxDepth)
+        switch (node.ValueKind)
         {
-            errors.Add(new(path, "depth", $"The value is nested deeper than {MaxDepth} levels."));
-            return;
-        }
-
-        if (schema.TryGetProperty("type", out var type) && !MatchesType(type, instance))
-        {
-            errors.Add(new(path, "type", $"Expected {DescribeType(type)} but found {KindName(instance)}."));
-            return;
-        }
-
-        if (schema.TryGetProperty("const", out var constant) && !JsonElement.DeepEquals(constant, instance))
-        {
-            errors.Add(new(path, "const", $"The value must be {constant.GetRawText()}."));
-        }
-
-        if (schema.TryGetProperty("enum", out var allowed) && allowed.ValueKind == JsonValueKind.Array
-            && !allowed.EnumerateArray().Any(a => JsonElement.DeepEquals(a, instance)))
-        {
-            errors.Add(new(path, "enum", $"The value must be one of {allowed.GetRawText()}."));
-        }
-
-        switch (instance.ValueKind)
-        {
-            case JsonValueKind.Number:
-                ValidateNumber(schema, instance.GetDouble(), path, errors);
-                break;
-            case JsonValueKind.String:
-                ValidateString(schema, instance.GetString()!, path, errors);
-                break;
-            case JsonValueKind.Array:
-                ValidateArray(schema, instance, path, errors, depth);
-                break;
             case JsonValueKind.Object:
-                ValidateObject(schema, instance, path, errors, depth);
-                break;
-        }
-    }
-
-    private static void ValidateNumber(JsonElement schema, double value, string path, List<SchemaError> errors)
-    {
-        if (Number(schema, "minimum") is { } minimum && value < minimum)
-        {
-            errors.Add(new(path, "minimum", $"The value must be at least {Format(minimum)}."));
-        }
-
-        if (Number(schema, "maximum") is { } maximum && value > maximum)
-        {
-            errors.Add(new(path, "maximum", $"The value must be at most {Format(maximum)}."));
-        }
-
-        if (Number(schema, "exclusiveMinimum") is { } exclusiveMinimum && value <= exclusiveMinimum)
-        {
-            errors.Add(new(path, "exclusiveMinimum", $"The value must be greater than {Format(exclusiveMinimum)}."));
-        }
-
-        if (Number(schema, "exclusiveMaximum") is { } exclusiveMaximum && value >= exclusiveMaximum)
-        {
-            errors.Add(new(path, "exclusiveMaximum", $"The value must be less than {Format(exclusiveMaximum)}."));
-        }
-    }
-
-    private static void ValidateString(JsonElement schema, string value, string path, List<SchemaError> errors)
-    {
-        // Length in code points, as the specification counts it.
-        var length = value.EnumerateRunes().Count();
-        if (Number(schema, "minLength") is { } minLength && length < minLength)
-        {
-            errors.Add(new(path, "minLength", $"The value must be at least {Format(minLength)} characters long."));
-        }
-
-        if (Number(schema, "maxLength") is { } maxLength && length > maxLength)
-        {
-            errors.Add(new(path, "maxLength", $"The value must be at most {Format(maxLength)} characters long."));
-        }
-
-        if (schema.TryGetProperty("pattern", out var pattern) && pattern.ValueKind == JsonValueKind.String)
-        {
-            try
-            {
-                if (!PatternFor(pattern.GetString()!).IsMatch(value))
+                foreach (var property in node.EnumerateObject())
                 {
-                    errors.Add(new(path, "pattern", $"The value does not match the pattern {pattern.GetString()}."));
+                    if (property.Name is "$ref" or "$dynamicRef" or "$recursiveRef" && property.Value.ValueKind == JsonValueKind.String)
+                    {
+                        var reference = property.Value.GetString()!;
+                        if (!reference.StartsWith('#'))
+                        {
+                            return $"The schema refers to '{reference}' outside itself; only references within it (\"#/$defs/...\") are allowed.";
+                        }
+
+                        if (reference.StartsWith("#/", StringComparison.Ordinal)
+                            && (!JsonPointer.TryParse(Uri.UnescapeDataString(reference[1..]), out var pointer) || pointer.Evaluate(root) is null))
+                        {
+                            return $"The schema's reference '{reference}' points at nothing within it.";
+                        }
+                    }
+                    else if (ReferenceProblem(root, property.Value, depth + 1) is { } problem)
+                    {
+                        return problem;
+                    }
                 }
-            }
-            catch (RegexMatchTimeoutException)
-            {
-                errors.Add(new(path, "pattern", "The pattern took too long to evaluate."));
-            }
-            catch (ArgumentException)
-            {
-                errors.Add(new(path, "pattern", "The schema's pattern is not a valid regular expression."));
-            }
-        }
-    }
 
-    private static void ValidateArray(JsonElement schema, JsonElement instance, string path, List<SchemaError> errors, int depth)
-    {
-        var count = instance.GetArrayLength();
-        if (Number(schema, "minItems") is { } minItems && count < minItems)
-        {
-            errors.Add(new(path, "minItems", $"The array must have at least {Format(minItems)} items."));
-        }
-
-        if (Number(schema, "maxItems") is { } maxItems && count > maxItems)
-        {
-            errors.Add(new(path, "maxItems", $"The array must have at most {Format(maxItems)} items."));
-        }
-
-        if (schema.TryGetProperty("items", out var items) && items.ValueKind is JsonValueKind.Object or JsonValueKind.False)
-        {
-            var index = 0;
-            foreach (var item in instance.EnumerateArray())
-            {
-                Validate(items, item, string.Create(CultureInfo.InvariantCulture, $"{path}[{index}]"), errors, depth + 1);
-                index++;
-            }
-        }
-    }
-
-    private static void ValidateObject(JsonElement schema, JsonElement instance, string path, List<SchemaError> errors, int depth)
-    {
-        if (schema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var name in required.EnumerateArray())
-            {
-                if (name.ValueKind == JsonValueKind.String && !instance.TryGetProperty(name.GetString()!, out _))
+                return null;
+            case JsonValueKind.Array:
+                foreach (var item in node.EnumerateArray())
                 {
-                    errors.Add(new(Child(path, name.GetString()!), "required", "The value is required."));
+                    if (ReferenceProblem(root, item, depth + 1) is { } problem)
+                    {
+                        return problem;
+                    }
                 }
-            }
+
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static JsonSchema Build(JsonElement schema)
+    {
+        var text = schema.GetRawText();
+        if (Schemas.TryGetValue(text, out var built))
+        {
+            return built;
         }
 
-        var hasProperties = schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object;
-        var hasAdditional = schema.TryGetProperty("additionalProperties", out var additional);
-        foreach (var property in instance.EnumerateObject())
+        // Draft 2020-12 unless the schema says otherwise: the dialect MCP and model tool schemas are written in; it ignores
+        // unknown keywords (such as "example"), as JSON Schema asks.
+        built = JsonSchema.Build(schema, new BuildOptions { SchemaRegistry = new SchemaRegistry(), Dialect = Dialect.Draft202012 });
+        // Bounded: schemas come from users, so the cache must not grow without limit.
+        if (Schemas.Count < MaxCachedSchemas)
         {
-            var childPath = Child(path, property.Name);
-            if (hasProperties && properties.TryGetProperty(property.Name, out var propertySchema))
+            Schemas.TryAdd(text, built);
+        }
+
+        return built;
+    }
+
+    private static List<SchemaError> Errors(JsonElement schema, JsonElement instance, string rootPath, EvaluationResults results)
+    {
+        var nodes = (results.Details ?? []).Prepend(results).ToList();
+        var errors = new List<SchemaError>();
+        foreach (var result in nodes)
+        {
+            var path = PathOf(instance, result.InstanceLocation, rootPath);
+            if (result.Errors is not { Count: > 0 } messages)
             {
-                Validate(propertySchema, property.Value, childPath, errors, depth + 1);
-            }
-            else if (hasAdditional)
-            {
-                if (additional.ValueKind == JsonValueKind.False)
+                // Applicators such as oneOf and not fail a node without a message of their own: report the deepest such
+                // node, by the applicator its schema has.
+                if (!result.IsValid && !nodes.Any(n => !n.IsValid && !ReferenceEquals(n, result) && IsAtOrBelow(n.EvaluationPath, result.EvaluationPath)))
                 {
-                    errors.Add(new(childPath, "additionalProperties", "This property is not allowed."));
+                    var keyword = ApplicatorOf(schema, result) ?? "schema";
+                    errors.Add(new SchemaError(path, keyword, $"The value does not satisfy the schema's {keyword}."));
+                }
+
+                continue;
+            }
+
+            foreach (var (keyword, message) in messages)
+            {
+                if (keyword == "required" && MissingProperties(schema, instance, result) is { Count: > 0 } missing)
+                {
+                    errors.AddRange(missing.Select(name => new SchemaError(Child(path, name), "required", "The value is required.")));
                 }
                 else
                 {
-                    Validate(additional, property.Value, childPath, errors, depth + 1);
+                    // A false schema fails without a keyword of its own: name the keyword that applied it.
+                    errors.Add(new SchemaError(path, keyword.Length > 0 ? keyword : LastSegment(result.EvaluationPath), message));
                 }
             }
         }
+
+        return [.. errors.DistinctBy(e => (e.Path, e.Keyword, e.Message))];
     }
 
-    private static bool MatchesType(JsonElement type, JsonElement instance) => type.ValueKind switch
+    private static bool IsAtOrBelow(JsonPointer candidate, JsonPointer ancestor) =>
+        candidate.ToString() == ancestor.ToString() || candidate.ToString().StartsWith(ancestor.ToString() + "/", StringComparison.Ordinal);
+
+    private static readonly string[] Applicators = ["oneOf", "anyOf", "allOf", "not", "if", "contains", "dependentSchemas", "$ref"];
+
+    /// <summary>The applicator keyword of the schema node behind <paramref name="result"/>, when it has one.</summary>
+    private static string? ApplicatorOf(JsonElement schema, EvaluationResults result) =>
+        SchemaAt(schema, result) is { ValueKind: JsonValueKind.Object } node ? Applicators.FirstOrDefault(a => node.TryGetProperty(a, out _)) : null;
+
+    /// <summary>The subschema a result was evaluated against, from its schema location's fragment.</summary>
+    private static JsonElement? SchemaAt(JsonElement schema, EvaluationResults result)
     {
-        JsonValueKind.String => MatchesType(type.GetString()!, instance),
-        JsonValueKind.Array => type.EnumerateArray().Any(t => t.ValueKind == JsonValueKind.String && MatchesType(t.GetString()!, instance)),
-        _ => true,
-    };
+        var fragment = result.SchemaLocation.Fragment;
+        return JsonPointer.TryParse(fragment.Length > 1 ? Uri.UnescapeDataString(fragment[1..]) : "", out var pointer) ? pointer.Evaluate(schema) : null;
+    }
 
-    private static bool MatchesType(string type, JsonElement instance) => type switch
+    /// <summary>The properties a failed <c>required</c> names that the object lacks, read from the schema at the failure's location.</summary>
+    private static List<string> MissingProperties(JsonElement schema, JsonElement instance, EvaluationResults result)
     {
-        "object" => instance.ValueKind == JsonValueKind.Object,
-        "array" => instance.ValueKind == JsonValueKind.Array,
-        "string" => instance.ValueKind == JsonValueKind.String,
-        "number" => instance.ValueKind == JsonValueKind.Number,
-        "integer" => instance.ValueKind == JsonValueKind.Number && IsInteger(instance),
-        "boolean" => instance.ValueKind is JsonValueKind.True or JsonValueKind.False,
-        "null" => instance.ValueKind == JsonValueKind.Null,
-        _ => false,
-    };
+        if (SchemaAt(schema, result) is not { ValueKind: JsonValueKind.Object } subschema || !subschema.TryGetProperty("required", out var required)
+            || required.ValueKind != JsonValueKind.Array || result.InstanceLocation.Evaluate(instance) is not { ValueKind: JsonValueKind.Object } value)
+        {
+            return [];
+        }
 
-    // 1.0 is an integer too (the specification counts the mathematical value, not the spelling).
-    private static bool IsInteger(JsonElement number) =>
-        number.TryGetInt64(out _) || (number.TryGetDouble(out var value) && double.IsFinite(value) && Math.Floor(value) == value);
+        return [.. required.EnumerateArray().Where(n => n.ValueKind == JsonValueKind.String && !value.TryGetProperty(n.GetString()!, out _)).Select(n => n.GetString()!)];
+    }
 
-    private static string DescribeType(JsonElement type) => type.ValueKind == JsonValueKind.Array
-        ? string.Join(" or ", type.EnumerateArray().Select(t => t.ToString()))
-        : type.ToString();
-
-    private static string KindName(JsonElement instance) => instance.ValueKind switch
+    /// <summary><c>$.a.b[1]</c> for the pointer <c>/a/b/1</c> into <paramref name="instance"/>: indexes where the value is an array.</summary>
+    private static string PathOf(JsonElement instance, JsonPointer pointer, string rootPath)
     {
-        JsonValueKind.Object => "object",
-        JsonValueKind.Array => "array",
-        JsonValueKind.String => "string",
-        JsonValueKind.Number => IsInteger(instance) ? "integer" : "number",
-        JsonValueKind.True or JsonValueKind.False => "boolean",
-        _ => "null",
-    };
+        var path = rootPath;
+        var current = instance;
+        for (var i = 0; i < pointer.SegmentCount; i++)
+        {
+            var segment = pointer[i].ToString();
+            if (current.ValueKind == JsonValueKind.Array && int.TryParse(segment, NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index < current.GetArrayLength())
+            {
+                path = string.Create(CultureInfo.InvariantCulture, $"{path}[{index}]");
+                current = current[index];
+            }
+            else
+            {
+                path = Child(path, segment);
+                current = current.ValueKind == JsonValueKind.Object && current.TryGetProperty(segment, out var child) ? child : default;
+            }
+        }
 
-    private static double? Number(JsonElement schema, string keyword) =>
-        schema.TryGetProperty(keyword, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null;
+        return path;
+    }
 
-    private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
+    private static string LastSegment(JsonPointer pointer) => pointer.SegmentCount == 0 ? "false" : pointer[pointer.SegmentCount - 1].ToString();
 
     private static string Child(string path, string name) =>
         IsIdentifier(name) ? $"{path}.{name}" : $"{path}['{name.Replace("'", "\\'", StringComparison.Ordinal)}']";
 
     private static bool IsIdentifier(string name) =>
         name.Length > 0 && (char.IsAsciiLetter(name[0]) || name[0] == '_') && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
-
-    private static Regex PatternFor(string pattern)
-    {
-        if (Patterns.TryGetValue(pattern, out var regex))
-        {
-            return regex;
-        }
-
-        regex = new Regex(pattern, RegexOptions.CultureInvariant, PatternTimeout);
-        // Bounded: schemas come from users, so the cache must not grow without limit.
-        if (Patterns.Count < 1_000)
-        {
-            Patterns.TryAdd(pattern, regex);
-        }
-
-        return regex;
-    }
 }
