@@ -91,16 +91,37 @@ internal static class Commands
             return 1;
         }
 
-        return await RunAsync(Path.Combine(root, "dapr.yaml"), parse, signals, onReady: statuses =>
+        return await RunAsync(Path.Combine(root, "dapr.yaml"), parse, signals, onReady: (statuses, console) =>
         {
             if (statuses.FirstOrDefault(s => s.App.AppId == "gateway") is { App.AppPort: { } port } gateway)
             {
-                Console.WriteLine($"agentverse: AgentVerse is up: gateway at http://{gateway.App.AppChannelAddress}:{port}");
+                var url = $"http://{gateway.App.AppChannelAddress}:{port}";
+                console.Info($"AgentVerse is up: gateway at {url}");
+                console.Block(NextSteps(url));
             }
         });
     }
 
-    private static async Task<int> RunAsync(string path, ParseResult parse, Signals signals, Action<IReadOnlyList<AppStatus>>? onReady)
+    /// <summary>Where a newcomer goes once <c>up</c> is ready: the API, its description, and a first call.</summary>
+    private static string NextSteps(string gateway)
+    {
+        const string Credentials = """'{"email":"you@example.com","password":"correct-horse-battery-9"}'""";
+        return $"""
+
+              Next steps
+                API gateway       {gateway}
+                OpenAPI document  {gateway}/openapi/v1.json
+                API explorer      {gateway}/scalar/v1
+
+                Register a user, log in for a token, then call the API with it:
+                  curl -s -X POST {gateway}/api/auth/register -H 'Content-Type: application/json' -d {Credentials}
+                  curl -s -X POST {gateway}/api/auth/login -H 'Content-Type: application/json' -d {Credentials}
+                  curl -s {gateway}/api/auth/me -H 'Authorization: Bearer <token from the login>'
+
+            """;
+    }
+
+    private static async Task<int> RunAsync(string path, ParseResult parse, Signals signals, Action<IReadOnlyList<AppStatus>, RunConsole>? onReady)
     {
         RunFile file;
         try

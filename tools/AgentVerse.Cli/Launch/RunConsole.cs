@@ -40,6 +40,9 @@ internal sealed class RunConsole
 
     public void Fail(string message) => Write($"agentverse: error: {message}", isError: true);
 
+    /// <summary>Lines written as they are and together, e.g. the next steps once <c>up</c> is ready.</summary>
+    public void Block(string text) => Write(text, isError: false);
+
     /// <summary>Holds every line until <see cref="Release"/>; used while a live display owns the terminal.</summary>
     public void Hold()
     {
