@@ -3,6 +3,7 @@ using System.Diagnostics;
 using AgentVerse.Cli.Launch;
 using AgentVerse.Cli.RunFiles;
 using Microsoft.Extensions.Logging;
+using Spectre.Console;
 
 namespace AgentVerse.Cli;
 
@@ -17,6 +18,14 @@ internal static class Commands
         Description = "Level of the local runtime's own log lines (the sidecars); app output is always shown.",
         DefaultValueFactory = _ => LogLevel.Warning,
     };
+
+    private static readonly Option<string> LogFormatOption = new Option<string>("--log-format")
+    {
+        Description = "How app and sidecar logs are shown: 'text', one readable line per event (time, app, level, message), "
+            + "or 'json', app output as written. Default: text on a terminal, json otherwise (CI, pipes).",
+        HelpName = "json|text",
+        DefaultValueFactory = _ => Console.IsOutputRedirected ? "json" : "text",
+    }.AcceptOnlyFromAmong("json", "text");
 
     private static readonly Option<int> ReadyTimeoutOption = new("--ready-timeout")
     {
@@ -39,14 +48,14 @@ internal static class Commands
         };
         var run = new Command("run", "Run every app of a Dapr multi-app run file with a local sidecar each, like 'dapr run -f'.")
         {
-            runFile, LogLevelOption, ReadyTimeoutOption, StopGraceOption,
+            runFile, LogLevelOption, LogFormatOption, ReadyTimeoutOption, StopGraceOption,
         };
         run.SetAction((parse, _) => RunAsync(parse.GetValue(runFile)!, parse, signals, onReady: null));
 
         var noBuild = new Option<bool>("--no-build") { Description = "Skip 'dotnet build' and run what is already built." };
         var up = new Command("up", $"Build AgentVerse.sln ({Configuration}) and run the root dapr.yaml: all eight services, each with its sidecar.")
         {
-            noBuild, LogLevelOption, ReadyTimeoutOption, StopGraceOption,
+            noBuild, LogLevelOption, LogFormatOption, ReadyTimeoutOption, StopGraceOption,
         };
         up.SetAction((parse, _) => UpAsync(parse.GetValue(noBuild), parse, signals));
 
@@ -82,16 +91,37 @@ internal static class Commands
             return 1;
         }
 
-        return await RunAsync(Path.Combine(root, "dapr.yaml"), parse, signals, onReady: statuses =>
+        return await RunAsync(Path.Combine(root, "dapr.yaml"), parse, signals, onReady: (statuses, console) =>
         {
             if (statuses.FirstOrDefault(s => s.App.AppId == "gateway") is { App.AppPort: { } port } gateway)
             {
-                Console.WriteLine($"agentverse: AgentVerse is up: gateway at http://{gateway.App.AppChannelAddress}:{port}");
+                var url = $"http://{gateway.App.AppChannelAddress}:{port}";
+                console.Info($"AgentVerse is up: gateway at {url}");
+                console.Block(NextSteps(url));
             }
         });
     }
 
-    private static async Task<int> RunAsync(string path, ParseResult parse, Signals signals, Action<IReadOnlyList<AppStatus>>? onReady)
+    /// <summary>Where a newcomer goes once <c>up</c> is ready: the API, its description, and a first call.</summary>
+    private static string NextSteps(string gateway)
+    {
+        const string Credentials = """'{"email":"you@example.com","password":"correct-horse-battery-9"}'""";
+        return $"""
+
+              Next steps
+                API gateway       {gateway}
+                OpenAPI document  {gateway}/openapi/v1.json
+                API explorer      {gateway}/scalar/v1
+
+                Register a user, log in for a token, then call the API with it:
+                  curl -s -X POST {gateway}/api/auth/register -H 'Content-Type: application/json' -d {Credentials}
+                  curl -s -X POST {gateway}/api/auth/login -H 'Content-Type: application/json' -d {Credentials}
+                  curl -s {gateway}/api/auth/me -H 'Authorization: Bearer <token from the login>'
+
+            """;
+    }
+
+    private static async Task<int> RunAsync(string path, ParseResult parse, Signals signals, Action<IReadOnlyList<AppStatus>, RunConsole>? onReady)
     {
         RunFile file;
         try
@@ -110,18 +140,31 @@ internal static class Commands
         // wherever the launcher was started.
         Environment.CurrentDirectory = file.Directory;
 
+        var interactive = !Console.IsOutputRedirected;
+        var appIds = file.Apps.Select(a => a.AppId).ToList();
+        var text = parse.GetValue(LogFormatOption) == "text";
+        var console = new RunConsole(Console.Out, Console.Error, interactive,
+            text ? new TextLogRenderer(appIds, TimeProvider.System, colours: interactive ? AnsiConsole.Console : null) : null);
         var level = parse.GetValue(LogLevelOption);
-        using var loggerFactory = LoggerFactory.Create(logging => logging
-            .SetMinimumLevel(level)
-            // Kestrel warns once per sidecar endpoint that HTTP/2 needs TLS (daprd's h2c gRPC port is meant
-            // to be cleartext); that is noise unless someone asked for detail.
-            .AddFilter("Microsoft.AspNetCore.Server.Kestrel", level >= LogLevel.Warning ? LogLevel.Error : level)
-            .AddSimpleConsole(o =>
+        using var loggerFactory = LoggerFactory.Create(logging =>
+        {
+            logging.SetMinimumLevel(level)
+                // Kestrel warns once per sidecar endpoint that HTTP/2 needs TLS (daprd's h2c gRPC port is meant
+                // to be cleartext); that is noise unless someone asked for detail.
+                .AddFilter("Microsoft.AspNetCore.Server.Kestrel", level >= LogLevel.Warning ? LogLevel.Error : level);
+            if (text)
             {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss ";
-            }));
-        var console = new RunConsole(Console.Out, Console.Error, interactive: !Console.IsOutputRedirected);
+                logging.AddProvider(new RunConsoleLoggerProvider(console, appIds));
+            }
+            else
+            {
+                logging.AddSimpleConsole(o =>
+                {
+                    o.SingleLine = true;
+                    o.TimestampFormat = "HH:mm:ss ";
+                });
+            }
+        });
         var settings = new RunSettings
         {
             ReadyTimeout = TimeSpan.FromSeconds(parse.GetValue(ReadyTimeoutOption)),

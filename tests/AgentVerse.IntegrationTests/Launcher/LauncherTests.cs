@@ -178,6 +178,62 @@ public sealed class LauncherTests : IDisposable
         Assert.All(pids, pid => Assert.False(IsRunning(pid), $"process {pid} survived the stop"));
     }
 
+    private CliProcess StartJsonLogger(int appPort, params string[] options)
+    {
+        _dir.Write("dapr.yaml", $$"""
+            version: 1
+            apps:
+              - appID: logger
+                appDirPath: {{NodeApp}}
+                appPort: {{appPort}}
+                command: ["node", "json-logs.js"]
+                appLogDestination: console
+            """);
+        return CliProcess.Start(_dir.Path, ["run", "-f", _dir.Path, .. options]);
+    }
+
+    [Fact]
+    public async Task With_log_format_text_json_log_lines_show_as_time_app_level_category_and_message()
+    {
+        var appPort = LoopbackPorts.Take();
+        await using var cli = StartJsonLogger(appPort, "--log-format", "text", "--log-level", "Information");
+
+        // The app logs in UTC; the launcher shows the time where it runs, as the test does.
+        var time = DateTimeOffset.Parse("2026-12-02T00:11:55.106Z", System.Globalization.CultureInfo.InvariantCulture)
+            .ToLocalTime().ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
+        var critical = await cli.WaitForLineAsync("crit StartupLoaderService:", Startup);
+        var plain = await cli.WaitForLineAsync("a plain line, not JSON", Startup);
+        var sidecar = await cli.WaitForLineAsync("App logger is listening", Startup);
+        await cli.WaitForLineAsync("agentverse: all 1 app(s) ready", Startup);
+        cli.Terminate();
+        Assert.Equal(0, await cli.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+
+        // The app column is as wide as the longest name, here 'runtime' (the sidecars' shared events).
+        Assert.Equal($"{time} logger  crit StartupLoaderService: Cannot start: the signing key is missing", critical);
+        Assert.Contains($"{critical}\n{new string(' ', 26)}System.InvalidOperationException: no key\n", cli.Output, StringComparison.Ordinal);
+        Assert.Contains($"{time} logger  info Lifetime: Application started.", cli.Output, StringComparison.Ordinal);
+        Assert.Matches(@"^\d\d:\d\d:\d\d\.\d{3} logger {7}a plain line, not JSON$", plain);
+        Assert.Matches($@"^\d\d:\d\d:\d\d\.\d{{3}} logger  info Sidecar: App logger is listening on port {appPort}$", sidecar);
+        Assert.DoesNotContain("== APP - ", cli.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"LogLevel\"", cli.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Without_a_terminal_the_default_log_format_keeps_json_log_lines_raw_and_prefixed()
+    {
+        await using var cli = StartJsonLogger(LoopbackPorts.Take());
+
+        var critical = await cli.WaitForLineAsync("\"LogLevel\":\"Critical\"", Startup);
+        var plain = await cli.WaitForLineAsync("a plain line, not JSON", Startup);
+        await cli.WaitForLineAsync("agentverse: all 1 app(s) ready", Startup);
+        cli.Terminate();
+        Assert.Equal(0, await cli.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.StartsWith("""== APP - logger == {"Timestamp":"2026-12-02T00:11:55.106Z","EventId":0,"LogLevel":"Critical",""", critical, StringComparison.Ordinal);
+        Assert.Equal("== APP - logger == a plain line, not JSON", plain);
+        Assert.DoesNotContain("crit StartupLoaderService", cli.Output, StringComparison.Ordinal);
+    }
+
     private static bool IsRunning(int pid)
     {
         try

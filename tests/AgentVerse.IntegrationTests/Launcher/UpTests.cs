@@ -73,6 +73,37 @@ public sealed class UpTests : IDisposable
     }
 
     [Fact]
+    public async Task Up_prints_next_steps_whose_urls_and_first_calls_work()
+    {
+        await using var cli = await UpAsync();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var lines = cli.Output.Split('\n');
+        string After(string label) => lines.Single(l => l.TrimStart().StartsWith(label, StringComparison.Ordinal)).Trim()[label.Length..].Trim();
+        // Each first call is printed as: curl -s -X POST <url> -H 'Content-Type: application/json' -d '<json>'
+        (string Url, string Body) Curl(string path)
+        {
+            var curl = lines.Single(l => l.Contains($"curl -s -X POST http://127.0.0.1:8000{path} ", StringComparison.Ordinal)).Trim();
+            return (curl.Split(' ')[4], curl[(curl.IndexOf("-d '", StringComparison.Ordinal) + 4)..^1]);
+        }
+
+        Assert.Equal("http://127.0.0.1:8000", After("API gateway"));
+        Assert.Equal("http://127.0.0.1:8000/scalar/v1", After("API explorer"));
+        using var openApi = await http.GetAsync(new Uri(After("OpenAPI document")));
+        Assert.Equal(HttpStatusCode.OK, openApi.StatusCode);
+        Assert.Equal("3", (await openApi.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("openapi").GetString()![..1]);
+
+        var register = Curl("/api/auth/register");
+        using var registered = await http.PostAsync(new Uri(register.Url), new StringContent(register.Body, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        var login = Curl("/api/auth/login");
+        using var loggedIn = await http.PostAsync(new Uri(login.Url), new StringContent(login.Body, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, loggedIn.StatusCode);
+        Assert.False(string.IsNullOrEmpty((await loggedIn.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()));
+
+        await StopAsync(cli);
+    }
+
+    [Fact]
     public async Task Tokens_and_encrypted_keys_survive_a_restart_of_up_because_up_provisions_the_secrets_once()
     {
         using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:8000/"), Timeout = TimeSpan.FromSeconds(30) };

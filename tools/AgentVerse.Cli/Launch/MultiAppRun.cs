@@ -15,8 +15,8 @@ internal sealed record RunSettings
     /// <summary>How long apps get between SIGTERM and SIGKILL.</summary>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Called once every app is healthy, e.g. for <c>up</c> to say where the gateway listens.</summary>
-    public Action<IReadOnlyList<AppStatus>>? OnReady { get; init; }
+    /// <summary>Called once every app is healthy, e.g. for <c>up</c> to say where the gateway listens and what to try.</summary>
+    public Action<IReadOnlyList<AppStatus>, RunConsole>? OnReady { get; init; }
 }
 
 /// <summary>
@@ -122,7 +122,7 @@ internal sealed class MultiAppRun(RunFile file, RunConsole console, ILoggerFacto
         var failure = await WaitUntilReadyAsync(statuses, exited, stopRequested);
         if (failure is null && !stopRequested.IsCancellationRequested)
         {
-            settings.OnReady?.Invoke(statuses);
+            settings.OnReady?.Invoke(statuses, console);
             var stopped = Task.Delay(Timeout.Infinite, stopRequested);
             if (await Task.WhenAny(exited, stopped) == exited)
             {
