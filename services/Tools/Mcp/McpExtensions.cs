@@ -1,5 +1,7 @@
+using System.Text;
 using AgentVerse.Tools.Mcp.Client;
 using AgentVerse.Tools.Mcp.Server;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.AspNetCore;
@@ -46,6 +48,11 @@ internal static class McpExtensions
 #pragma warning restore MCPEXP002
                 transport.TimeProvider = clock;
             });
+
+        // MCP's headers are ASCII. Read as Latin-1, any byte reaches McpRequestFilter, which answers a non-ASCII one
+        // with a JSON-RPC 400; Kestrel would refuse invalid UTF-8 itself with an empty 400. Other headers keep UTF-8.
+        builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.RequestHeaderEncodingSelector =
+            name => name.StartsWith("Mcp-", StringComparison.OrdinalIgnoreCase) ? Encoding.Latin1 : null);
 
         builder.Services.AddOptions<McpClientSettings>().BindConfiguration(McpClientSettings.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<McpServerStore>();

@@ -1,6 +1,9 @@
 using System.Net;
+using System.Text;
+using System.Text.Json;
 using AgentVerse.Tools.Apis;
 using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 
@@ -15,7 +18,9 @@ namespace AgentVerse.Tools.Mcp.Server;
 /// <item>a user past <see cref="McpEndpointOptions.MaxSessionsPerUser"/> gets 429 (the SDK has no per-user cap);</item>
 /// <item>a second GET stream gets 409 (the SDK: 400), and a <c>tools/list_changed</c> kept while no stream was open
 /// is sent once one opens (the SDK drops it);</item>
-/// <item>DELETE answers 204 (the SDK: an empty 200) and, without a session id, 400 (the SDK: 200).</item>
+/// <item>DELETE answers 204 (the SDK: an empty 200) and, without a session id, 400 (the SDK: 200);</item>
+/// <item>bad input is a 4xx, never a 500: a non-ASCII MCP header, a body in an unknown charset, initialize params of
+/// the wrong shape.</item>
 /// </list>
 /// </summary>
 internal sealed class McpRequestFilter(McpSessions sessions, IOptions<McpEndpointOptions> options) : IEndpointFilter
@@ -23,11 +28,32 @@ internal sealed class McpRequestFilter(McpSessions sessions, IOptions<McpEndpoin
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        if (RejectedOrigin(http, options.Value) is { } rejected)
+        if ((RejectedOrigin(http, options.Value) ?? NonAsciiHeader(http.Request) ?? UnreadableBody(http.Request)) is { } refused)
         {
-            return rejected;
+            return refused;
         }
 
+        try
+        {
+            return await ServeAsync(context, next);
+        }
+        catch (JsonException) when (!http.Response.HasStarted)
+        {
+            // The SDK answers a body that is no JSON-RPC message itself, but initialize params of the wrong shape
+            // escape it as an exception (a 500), after it opened the session: that session is ended here.
+            if (http.Response.Headers[McpServerApi.SessionIdHeader] is [{ } opened])
+            {
+                sessions.End(opened);
+            }
+
+            http.Response.Clear();
+            return JsonRpcError(StatusCodes.Status400BadRequest, "The message's params do not fit its method.", McpErrorCode.InvalidParams);
+        }
+    }
+
+    private async ValueTask<object?> ServeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
         var sessionId = http.Request.Headers[McpServerApi.SessionIdHeader].ToString();
         var userId = http.User.Caller().UserId;
         if (McpServerApi.IsStateless(http.Request))
@@ -92,6 +118,45 @@ internal sealed class McpRequestFilter(McpSessions sessions, IOptions<McpEndpoin
         {
             session.ReleaseUnopenedStream();
         }
+    }
+
+    /// <summary>
+    /// MCP's headers (<c>MCP-Protocol-Version</c>, <c>Mcp-Session-Id</c>, <c>Mcp-Method</c> …) are ASCII: other bytes
+    /// get 400. Kestrel reads them as Latin-1 (<see cref="McpExtensions"/>) so that any byte gets here, instead of
+    /// Kestrel's bare 400 for invalid UTF-8 or, for a session id, a 404.
+    /// </summary>
+    private static IResult? NonAsciiHeader(HttpRequest request)
+    {
+        foreach (var (name, values) in request.Headers)
+        {
+            if (name.StartsWith("Mcp-", StringComparison.OrdinalIgnoreCase) && values.Any(value => !Ascii.IsValid(value)))
+            {
+                return JsonRpcError(StatusCodes.Status400BadRequest, $"The {name} header must be ASCII.");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// A POST body must be JSON in a known charset, else 415. Routing answers 415 for another Content-Type, but one
+    /// missing or with an unknown charset reaches the SDK, whose JSON reader then throws (a 500).
+    /// </summary>
+    private static IResult? UnreadableBody(HttpRequest request)
+    {
+        if (!HttpMethods.IsPost(request.Method))
+        {
+            return null;
+        }
+
+        if (!request.HasJsonContentType())
+        {
+            return JsonRpcError(StatusCodes.Status415UnsupportedMediaType, "The body must be application/json.");
+        }
+
+        return MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) && mediaType.Charset.HasValue && mediaType.Encoding is null
+            ? JsonRpcError(StatusCodes.Status415UnsupportedMediaType, $"Unknown charset '{mediaType.Charset}'.")
+            : null;
     }
 
     /// <summary>DNS rebinding and cross-site protection: a foreign <c>Origin</c> or <c>Host</c> gets 403.</summary>
