@@ -16,6 +16,6 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapToolsApi();
-app.MapMcp();
+app.MapMcpEndpoints();
 
 app.Run();

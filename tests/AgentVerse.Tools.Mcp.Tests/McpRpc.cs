@@ -25,6 +25,16 @@ internal static class McpRpc
         ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = method, ["params"] = parameters ?? new JsonObject(),
     };
 
+    /// <summary>A 2026-07-28 request: no session, its version and capabilities in <c>_meta</c> as that protocol requires.</summary>
+    public static JsonObject StatelessRequest(string method, int id = 2) => Request(method, new JsonObject
+    {
+        ["_meta"] = new JsonObject
+        {
+            ["io.modelcontextprotocol/protocolVersion"] = "2026-07-28",
+            ["io.modelcontextprotocol/clientCapabilities"] = new JsonObject(),
+        },
+    }, id);
+
     public static async Task<HttpResponseMessage> PostAsync(HttpClient client, JsonObject message, string? token, string? sessionId = null,
         string? version = null, Action<HttpRequestMessage>? configure = null)
     {

@@ -306,7 +306,8 @@ public sealed class McpServerTests(ToolsFixture fixture)
     {
         var sessionId = await McpRpc.OpenSessionAsync(Run.Tools.Client, Run.Admin.Token);
 
-        await Task.Delay(TimeSpan.FromSeconds(6));
+        // The fixture's 3 s idle timeout, plus the 5 s between the SDK's expiry checks, plus 1 s to spare.
+        await Task.Delay(TimeSpan.FromSeconds(9));
         using var after = await McpRpc.PostAsync(Run.Tools.Client, McpRpc.Request("tools/list"), Run.Admin.Token, sessionId, McpRpc.Latest);
 
         Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);
@@ -332,7 +333,7 @@ public sealed class McpServerTests(ToolsFixture fixture)
     [Fact]
     public async Task A_stateless_request_whose_Mcp_Method_header_differs_from_the_body_gets_400_header_mismatch()
     {
-        using var response = await McpRpc.PostAsync(Run.Tools.Client, McpRpc.Request("tools/list"), Run.Admin.Token, version: "2026-07-28",
+        using var response = await McpRpc.PostAsync(Run.Tools.Client, McpRpc.StatelessRequest("tools/list"), Run.Admin.Token, version: "2026-07-28",
             configure: r => r.Headers.Add("Mcp-Method", "tools/call"));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);

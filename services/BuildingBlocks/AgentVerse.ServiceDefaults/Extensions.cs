@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,6 +18,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Scalar.AspNetCore;
+using BadHttpRequestException = Microsoft.AspNetCore.Http.BadHttpRequestException;
 
 // The namespace of IHostApplicationBuilder, as in eShop, so Program.cs needs no using for these.
 namespace Microsoft.Extensions.Hosting;
@@ -70,6 +72,13 @@ public static class ServiceDefaultsExtensions
         });
 
         builder.Services.AddProblemDetails();
+        // A request the server cannot read is the client's fault: its own 4xx (413 for a chunked body that runs past
+        // the size limit, which Kestrel finds out only while a handler reads it), not a 500 logged as an error.
+        builder.Services.Configure<ExceptionHandlerOptions>(options =>
+        {
+            options.StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
+            options.SuppressDiagnosticsCallback = context => context.Exception is BadHttpRequestException;
+        });
         builder.Services.AddOpenApi();
 
         return builder;
@@ -90,8 +99,8 @@ public static class ServiceDefaultsExtensions
         ArgumentNullException.ThrowIfNull(app);
 
         // With AddProblemDetails registered, both write RFC 9457 problem+json: unhandled exceptions become
-        // a 500 without exception details (the developer page shows those in Development), and bare
-        // 4xx/5xx responses, such as 404 for an unknown route, get a body.
+        // a 500 (a 4xx for an unreadable request) without exception details (the developer page shows those in
+        // Development), and bare 4xx/5xx responses, such as 404 for an unknown route, get a body.
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestBodyLimitMiddleware>();

@@ -1,19 +1,27 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Options;
+using AgentVerse.Tools.Apis;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace AgentVerse.Tools.Mcp.Server;
 
-/// <summary>One session-based MCP connection (protocol 2025-11-25 and earlier), bound to the user who opened it.</summary>
-internal sealed class McpSession(string id, string userId, bool isAdmin, StreamableHttpServerTransport transport, McpServer server, TimeProvider clock) : IAsyncDisposable
+/// <summary>
+/// One session of the SDK's (protocol 2025-11-25 and earlier), as known here while its server runs: whose it is,
+/// its GET stream, and a <c>tools/list_changed</c> waiting for that stream.
+/// </summary>
+internal sealed class McpSession(string id, string userId, bool isAdmin, McpServer server, CancellationToken sessionClosed) : IDisposable
 {
-    private readonly Lock _streamGate = new();
-    private int _active;
-    private long _lastUsedTicks = clock.GetUtcNow().UtcTicks;
-    private bool _streamClaimed;
-    private bool _streamOpen;
+    private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _ending = CancellationTokenSource.CreateLinkedTokenSource(sessionClosed);
+    private StreamState _stream;
     private bool _toolsChangedPending;
+
+    private enum StreamState
+    {
+        None,
+        Claimed,
+        Open,
+    }
 
     public string Id { get; } = id;
 
@@ -21,172 +29,147 @@ internal sealed class McpSession(string id, string userId, bool isAdmin, Streama
 
     public bool IsAdmin { get; } = isAdmin;
 
-    public StreamableHttpServerTransport Transport { get; } = transport;
-
     public McpServer Server { get; } = server;
 
-    public Task Run { get; set; } = Task.CompletedTask;
+    /// <summary>Cancelled when the SDK closes the session or <see cref="End"/> is called: its server then stops.</summary>
+    public CancellationToken Ending => _ending.Token;
 
-    public DateTimeOffset LastUsed => new(Interlocked.Read(ref _lastUsedTicks), TimeSpan.Zero);
-
-    /// <summary>Whether a request (a GET stream included) is under way, which keeps the session alive.</summary>
-    public bool InUse => Volatile.Read(ref _active) > 0;
-
-    /// <summary>Marks a request under way until the returned scope is disposed.</summary>
-    public IDisposable Use()
-    {
-        Interlocked.Increment(ref _active);
-        Touch();
-        return new Release(this);
-    }
-
-    /// <summary>Claims the session's one GET stream (the SDK serves one per session); false when it was claimed before.</summary>
+    /// <summary>Claims the session's one GET stream (the SDK serves one per session); false when it is claimed or was open.</summary>
     public bool TryClaimStream()
     {
-        lock (_streamGate)
+        lock (_gate)
         {
-            var claimed = !_streamClaimed;
-            _streamClaimed = true;
-            return claimed;
+            if (_stream != StreamState.None)
+            {
+                return false;
+            }
+
+            _stream = StreamState.Claimed;
+            return true;
+        }
+    }
+
+    /// <summary>Gives the claim back when the SDK refused the GET (406 and the like), so a corrected GET may follow.</summary>
+    public void ReleaseUnopenedStream()
+    {
+        lock (_gate)
+        {
+            if (_stream == StreamState.Claimed)
+            {
+                _stream = StreamState.None;
+            }
+        }
+    }
+
+    /// <summary>Marks the GET stream open; true when a change announced before it opened must now be sent on it.</summary>
+    public bool StreamOpened()
+    {
+        lock (_gate)
+        {
+            _stream = StreamState.Open;
+            var announce = _toolsChangedPending;
+            _toolsChangedPending = false;
+            return announce;
         }
     }
 
     /// <summary>
-    /// Serves the claimed GET stream until the client leaves. A change announced before the stream opened is sent
-    /// on it first: the SDK refuses unsolicited messages until then, and a client that has just initialized would
-    /// otherwise miss it.
+    /// Sends <c>notifications/tools/list_changed</c>, or keeps it for the GET stream if none is open yet: the SDK
+    /// drops unsolicited notifications until then, and a client that has just initialized would miss the change.
     /// </summary>
-    public async Task StreamAsync(Stream body, CancellationToken cancellationToken)
-    {
-        // The transport takes the stream before its first await, so sends may follow at once.
-        var streaming = Transport.HandleGetRequestAsync(body, cancellationToken);
-        bool announce;
-        lock (_streamGate)
-        {
-            _streamOpen = true;
-            announce = _toolsChangedPending;
-            _toolsChangedPending = false;
-        }
-
-        if (announce)
-        {
-            try
-            {
-                await Server.SendNotificationAsync(NotificationMethods.ToolListChangedNotification, cancellationToken);
-            }
-            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or IOException)
-            {
-                // The stream failed at once; the transport's own task below reports how.
-            }
-        }
-
-        await streaming;
-    }
-
-    /// <summary>Sends <c>notifications/tools/list_changed</c>, or keeps it for the GET stream if none is open yet.</summary>
     public Task NotifyToolsChangedAsync()
     {
-        lock (_streamGate)
+        lock (_gate)
         {
-            if (!_streamOpen)
+            if (_stream != StreamState.Open)
             {
                 _toolsChangedPending = true;
                 return Task.CompletedTask;
             }
         }
 
-        return Server.SendNotificationAsync(NotificationMethods.ToolListChangedNotification);
+        return SendToolsChangedAsync();
     }
 
-    public async ValueTask DisposeAsync()
+    public Task SendToolsChangedAsync() => Server.SendNotificationAsync(NotificationMethods.ToolListChangedNotification, Ending);
+
+    /// <summary>Stops the session's server; the SDK's idle expiry removes what is left of it.</summary>
+    public void End()
     {
-        await Server.DisposeAsync();
-        await Transport.DisposeAsync();
-    }
-
-    private void Touch() => Interlocked.Exchange(ref _lastUsedTicks, clock.GetUtcNow().UtcTicks);
-
-    private sealed class Release(McpSession session) : IDisposable
-    {
-        private int _done;
-
-        public void Dispose()
+        try
         {
-            if (Interlocked.Exchange(ref _done, 1) == 0)
-            {
-                session.Touch();
-                Interlocked.Decrement(ref session._active);
-            }
+            _ending.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // It ended meanwhile.
         }
     }
+
+    public void Dispose() => _ending.Dispose();
 }
 
 /// <summary>
-/// The open sessions: ends those idle past <see cref="McpEndpointOptions.SessionIdleTimeout"/> and forwards
-/// <see cref="McpToolListChanges"/> to the sessions of the user concerned as <c>notifications/tools/list_changed</c>.
+/// The SDK's open sessions, each bound to the user who opened it (<see cref="RunAsync"/> is the SDK's
+/// <c>RunSessionHandler</c>), and <see cref="McpToolListChanges"/> forwarded to the sessions of the users concerned
+/// as <c>notifications/tools/list_changed</c>. The SDK itself keeps no per-user index and has no hook for either.
 /// </summary>
-internal sealed class McpSessions : BackgroundService
+internal sealed class McpSessions
 {
     private readonly ConcurrentDictionary<string, McpSession> _sessions = new(StringComparer.Ordinal);
-    private readonly IOptions<McpEndpointOptions> _options;
-    private readonly TimeProvider _clock;
     private readonly ILogger<McpSessions> _logger;
 
-    public McpSessions(IOptions<McpEndpointOptions> options, TimeProvider clock, McpToolListChanges changes, ILogger<McpSessions> logger)
+    public McpSessions(McpToolListChanges changes, ILogger<McpSessions> logger)
     {
-        _options = options;
-        _clock = clock;
         _logger = logger;
         changes.Changed += affects => _ = NotifyToolsChangedAsync(affects);
     }
 
-    public int Count => _sessions.Count;
+    /// <summary>
+    /// Runs the server of a new session, or of one stateless (2026-07-28) request, which has no session id. Called
+    /// while the SDK handles the request that opens the session, so the session is known here before its id is
+    /// sent to the client; it is forgotten when the SDK ends it (DELETE, idle expiry, shutdown).
+    /// </summary>
+    public async Task RunAsync(HttpContext http, McpServer server, CancellationToken sessionClosed)
+    {
+        if (server.SessionId is not { } id)
+        {
+            await server.RunAsync(sessionClosed);
+            return;
+        }
 
-    public bool TryAdd(McpSession session) =>
-        _sessions.Count < _options.Value.MaxSessions
-        && _sessions.Values.Count(s => s.UserId == session.UserId) < _options.Value.MaxSessionsPerUser
-        && _sessions.TryAdd(session.Id, session);
+        var (userId, isAdmin) = http.User.Caller();
+        using var session = new McpSession(id, userId, isAdmin, server, sessionClosed);
+        _sessions[id] = session;
+        try
+        {
+            await server.RunAsync(session.Ending);
+        }
+        finally
+        {
+            _sessions.TryRemove(id, out _);
+        }
+    }
 
     public bool TryGet(string id, out McpSession session) => _sessions.TryGetValue(id, out session!);
 
-    public async Task<bool> EndAsync(string id)
-    {
-        if (!_sessions.TryRemove(id, out var session))
-        {
-            return false;
-        }
+    public int CountOf(string userId) => _sessions.Values.Count(s => s.UserId == userId);
 
-        await session.DisposeAsync();
-        return true;
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Ends a session whose opening request failed after the SDK had created it.</summary>
+    public void End(string id)
     {
-        var timeout = _options.Value.SessionIdleTimeout;
-        using var timer = new PeriodicTimer(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, timeout.Ticks / 4)), _clock);
-        try
+        if (_sessions.TryGetValue(id, out var session))
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                var now = _clock.GetUtcNow();
-                foreach (var session in _sessions.Values.Where(s => !s.InUse && now - s.LastUsed > timeout))
-                {
-                    _logger.LogInformation("MCP session {SessionId} expired after {IdleTimeout} idle", session.Id, timeout);
-                    await EndAsync(session.Id);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
+            session.End();
         }
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Sends the change a session kept for its GET stream, now that the stream opened.</summary>
+    public async Task AnnounceKeptChangeAsync(McpSession session)
     {
-        await base.StopAsync(cancellationToken);
-        foreach (var id in _sessions.Keys)
+        if (session.StreamOpened())
         {
-            await EndAsync(id);
+            await SendAsync(session, s => s.SendToolsChangedAsync());
         }
     }
 
@@ -194,15 +177,20 @@ internal sealed class McpSessions : BackgroundService
     {
         foreach (var session in _sessions.Values.Where(s => affects(s.UserId, s.IsAdmin)))
         {
-            try
-            {
-                await session.NotifyToolsChangedAsync();
-            }
-            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or IOException)
-            {
-                // A session ending meanwhile misses nothing: its client re-lists on reconnect.
-                _logger.LogDebug(e, "tools/list_changed not sent to MCP session {SessionId}", session.Id);
-            }
+            await SendAsync(session, s => s.NotifyToolsChangedAsync());
+        }
+    }
+
+    private async Task SendAsync(McpSession session, Func<McpSession, Task> send)
+    {
+        try
+        {
+            await send(session);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or IOException or OperationCanceledException)
+        {
+            // A session ending meanwhile misses nothing: its client re-lists on reconnect.
+            _logger.LogDebug(e, "tools/list_changed not sent to MCP session {SessionId}", session.Id);
         }
     }
 }

@@ -11,24 +11,16 @@ using ModelContextProtocol.Server;
 
 namespace AgentVerse.Tools.Mcp.Server;
 
-/// <summary>Builds the MCP server of one session (or one stateless request) over the caller's <see cref="IMcpToolCatalog"/>.</summary>
-internal sealed class McpServerFactory(IMcpToolCatalog catalog, IOptions<McpEndpointOptions> options, ILoggerFactory loggerFactory, IServiceProvider services)
+/// <summary>The MCP server's <c>tools/list</c> and <c>tools/call</c> over the caller's <see cref="IMcpToolCatalog"/>.</summary>
+internal sealed class McpToolHandlers(IMcpToolCatalog catalog, IOptions<McpEndpointOptions> options)
 {
-    private static readonly string Version =
-        typeof(McpServerFactory).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "1.0.0";
-
-    public McpServer Create(ITransport transport) => McpServer.Create(transport, new McpServerOptions
+    public static Implementation ServerInfo { get; } = new()
     {
-        ServerInfo = new Implementation { Name = "agentverse-tools", Version = Version },
-        Capabilities = new ServerCapabilities { Tools = new ToolsCapability { ListChanged = true } },
-        Handlers = new McpServerHandlers
-        {
-            ListToolsHandler = ListToolsAsync,
-            CallToolHandler = CallToolAsync,
-        },
-    }, loggerFactory, services);
+        Name = "agentverse-tools",
+        Version = typeof(McpToolHandlers).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "1.0.0",
+    };
 
-    private async ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> request, CancellationToken cancellationToken)
+    public async ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> request, CancellationToken cancellationToken)
     {
         var tools = await catalog.ListToolsAsync(Caller(request), cancellationToken);
         var offset = ParseCursor(request.Params?.Cursor);
@@ -40,7 +32,7 @@ internal sealed class McpServerFactory(IMcpToolCatalog catalog, IOptions<McpEndp
         };
     }
 
-    private async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken)
+    public async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken)
     {
         var name = request.Params?.Name ?? throw new McpProtocolException("Missing tool name.", McpErrorCode.InvalidParams);
         var caller = Caller(request);

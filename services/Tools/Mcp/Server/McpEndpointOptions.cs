@@ -7,7 +7,10 @@ internal sealed class McpEndpointOptions
 {
     public const string SectionName = "Mcp:Server";
 
-    /// <summary>A session no request touched for this long is ended; its id then gets 404.</summary>
+    /// <summary>
+    /// A session no request touched for this long is ended; its id then gets 404. The SDK checks every 5 seconds,
+    /// so a session ends up to 5 seconds later than this.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
@@ -27,7 +30,10 @@ internal sealed class McpEndpointOptions
     /// </summary>
     public List<string> AllowedHosts { get; set; } = [];
 
-    /// <summary>Cap on concurrent sessions, so abandoned ones cannot exhaust memory before they expire.</summary>
+    /// <summary>
+    /// Idle sessions kept at most, so abandoned ones cannot exhaust memory before they expire: past it the oldest
+    /// idle sessions end early (the SDK's <c>MaxIdleSessionCount</c>).
+    /// </summary>
     [Range(1, 1_000_000)]
     public int MaxSessions { get; set; } = 10_000;
 
