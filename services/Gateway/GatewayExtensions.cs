@@ -29,6 +29,7 @@ public static class GatewayExtensions
         services.AddSingleton<SessionRevoker>();
         services.AddSingleton<AccountService>();
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        services.AddHttpForwarder();
         services.AddSingleton<DaprForwarder>();
 
         // The gateway is the source of truth for keys and sessions: no round trip to itself.
@@ -47,7 +48,7 @@ public static class GatewayExtensions
         return builder;
     }
 
-    /// <summary>Request id and security headers; first in the pipeline so every response carries them.</summary>
+    /// <summary>Request id and security headers, first in the pipeline so every response carries them; then ASCII headers only.</summary>
     public static WebApplication UseGatewayEdge(this WebApplication app)
     {
         if (!app.Environment.IsDevelopment())
@@ -57,6 +58,7 @@ public static class GatewayExtensions
 
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseMiddleware<RequestIdMiddleware>();
+        app.UseMiddleware<AsciiHeadersMiddleware>();
         return app;
     }
 }

@@ -1,6 +1,7 @@
 using AgentVerse.ServiceDefaults;
 using AgentVerse.ServiceDefaults.Authentication;
 using AgentVerse.ServiceDefaults.Dapr;
+using AgentVerse.ServiceDefaults.Errors;
 using AgentVerse.ServiceDefaults.Secrets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Cors.Infrastructure;
@@ -18,7 +19,6 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Scalar.AspNetCore;
-using BadHttpRequestException = Microsoft.AspNetCore.Http.BadHttpRequestException;
 
 // The namespace of IHostApplicationBuilder, as in eShop, so Program.cs needs no using for these.
 namespace Microsoft.Extensions.Hosting;
@@ -72,13 +72,7 @@ public static class ServiceDefaultsExtensions
         });
 
         builder.Services.AddProblemDetails();
-        // A request the server cannot read is the client's fault: its own 4xx (413 for a chunked body that runs past
-        // the size limit, which Kestrel finds out only while a handler reads it), not a 500 logged as an error.
-        builder.Services.Configure<ExceptionHandlerOptions>(options =>
-        {
-            options.StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
-            options.SuppressDiagnosticsCallback = context => context.Exception is BadHttpRequestException;
-        });
+        builder.AddRequestErrorHandling();
         builder.Services.AddOpenApi();
 
         return builder;
@@ -116,6 +110,7 @@ public static class ServiceDefaultsExtensions
 
         // Zero trust: every service validates the bearer token itself; paths under /api need one.
         app.UseAgentVerseAuthentication();
+        app.UseMiddleware<UnstorableRouteValues>();
         // A late order: a service that maps /dapr/subscribe itself wins without an ambiguous match, and either
         // lists every WithTopic endpoint, the session.revoked subscription included.
         app.MapSubscribeHandler().WithOrder(1_000);

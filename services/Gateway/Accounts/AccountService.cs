@@ -46,6 +46,10 @@ public sealed class AccountService(
         {
             errors["name"] = ["Username is limited to 64 characters, first and last names to 100."];
         }
+        else if (!string.IsNullOrWhiteSpace(request.Username) && !StateKeys.IsStorable(request.Username.Trim()))
+        {
+            errors["username"] = ["A username has no '|' and no control characters."];
+        }
 
         if (errors.Count > 0)
         {
@@ -126,7 +130,9 @@ public sealed class AccountService(
 
     public async Task<LoginOutcome> LoginAsync(LoginRequest request, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(request.Email) || string.IsNullOrEmpty(request.Password))
+        // No account can have an address that is not one (registration checks it), so it is looked up nowhere: an
+        // unstorable key, over-long or holding the state store's separator, never reaches the store.
+        if (string.IsNullOrWhiteSpace(request.Email) || !IsEmail(request.Email) || string.IsNullOrEmpty(request.Password))
         {
             return LoginOutcome.Invalid;
         }
@@ -294,8 +300,10 @@ public sealed class AccountService(
         }
     }
 
+    // Also a state key: no address with the store's separator or a control character is accepted (RFC 5322 allows '|').
     private static bool IsEmail(string value) =>
-        value.Length <= 254 && MailAddress.TryCreate(value.Trim(), out var address) && address.Address == value.Trim() && value.Contains('@', StringComparison.Ordinal);
+        value.Length <= 254 && StateKeys.IsStorable(value.Trim()) && MailAddress.TryCreate(value.Trim(), out var address)
+        && address.Address == value.Trim() && value.Contains('@', StringComparison.Ordinal);
 
     private static string NewId() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16));
 

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace AgentVerse.Gateway.Protection;
@@ -44,6 +45,30 @@ public sealed class SecurityHeadersMiddleware(RequestDelegate next)
 
             return Task.CompletedTask;
         }, context);
+        return next(context);
+    }
+}
+
+/// <summary>
+/// Header values are ASCII (RFC 9110 §5.5): Kestrel reads UTF-8 ones, which no service could be sent (HttpClient
+/// refuses them), so the gateway answers 400 naming the header here instead of a 502 when forwarding.
+/// </summary>
+public sealed class AsciiHeadersMiddleware(RequestDelegate next)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        foreach (var (name, values) in context.Request.Headers)
+        {
+            foreach (var value in values)
+            {
+                if (value is not null && !Ascii.IsValid(value))
+                {
+                    return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Bad request",
+                        detail: $"The value of the '{name}' header is not ASCII.").ExecuteAsync(context);
+                }
+            }
+        }
+
         return next(context);
     }
 }

@@ -1,189 +1,163 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Security.Claims;
 using AgentVerse.Gateway.Protection;
 using AgentVerse.ServiceDefaults.Authentication;
-using AgentVerse.ServiceDefaults.Dapr;
-using Microsoft.AspNetCore.Http.Features;
+using Dapr;
+using Dapr.Client;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace AgentVerse.Gateway.Routing;
 
 /// <summary>
-/// Forwards a request to an app through Dapr service invocation, streaming both bodies (SSE flows event by event).
-/// Forwards the bearer token (the target validates it itself), <c>X-Request-ID</c>, the trace context and the
-/// informational <c>X-User-ID</c>/<c>X-User-Role</c>, which it sets from the validated token, never from the client.
-/// A target that cannot be reached answers 502, one that does not answer in time 504, both problem+json.
+/// Forwards a request to an app through Dapr service invocation with YARP's <see cref="IHttpForwarder"/>, streaming
+/// both bodies (SSE flows event by event). Forwards the bearer token (the target validates it itself),
+/// <c>X-Request-ID</c>, the trace context and the informational <c>X-User-ID</c>/<c>X-User-Role</c>, which it sets
+/// from the validated token, never from the client. A target that cannot be reached answers 502, one that does not
+/// answer in time 504; a request body the client breaks (over the limit, malformed chunks) its 4xx; all problem+json.
 /// </summary>
-public sealed class DaprForwarder(IHttpClientFactory http, ILogger<DaprForwarder> logger)
+public sealed class DaprForwarder(IHttpForwarder forwarder, IConfiguration configuration, ILogger<DaprForwarder> logger) : IDisposable
 {
     public const string UserIdHeader = "X-User-ID";
     public const string UserRoleHeader = "X-User-Role";
     public const string TraceIdHeader = "X-Trace-ID";
 
-    // Hop-by-hop (RFC 9110 §7.6.1), the ones HttpClient sets itself, and the ones a client must not choose.
-    private static readonly HashSet<string> NotForwarded = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "TE", "Trailer",
-        "Transfer-Encoding", "Upgrade", "Host", "traceparent", "tracestate", UserIdHeader, UserRoleHeader, TraceIdHeader,
-        "dapr-app-id", "dapr-api-token", "dapr-caller-app-id", "dapr-callee-app-id",
-    };
+    // The route timeout bounds the wait for the response headers (see Transformer), not a stream's idle time.
+    private static readonly ForwarderRequestConfig RequestConfig = new() { ActivityTimeout = Timeout.InfiniteTimeSpan };
 
-    private static readonly HashSet<string> NotReturned = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "TE", "Trailer", "Transfer-Encoding", "Upgrade",
-        RequestIdMiddleware.HeaderName,
-    };
+    // YARP's handler settings for a proxy (no redirects, cookies, decompression or proxy; its trace propagator), with
+    // the Dapr SDK's handler in front: http://{app-id}/{path} goes to the sidecar's /v1.0/invoke/{app-id}/method/{path}
+    // with dapr-api-token when one is set.
+    private readonly HttpMessageInvoker invoker = new InvocationClientFactory(DaprDefaults.GetDefaultHttpEndpoint(configuration))
+        .CreateClient(new ForwarderHttpClientContext { NewConfig = HttpClientConfig.Empty });
 
     public async Task ForwardAsync(HttpContext context, string appId, TimeSpan timeout)
     {
-        var incoming = context.Request;
-        // The normalized path (Kestrel has resolved dot segments), so a route can only reach the path it matched.
-        var method = incoming.Path.ToUriComponent().TrimStart('/') + incoming.QueryString.ToUriComponent();
-        using var request = new HttpRequestMessage(new HttpMethod(incoming.Method), DaprInvocation.AppUri(appId, method));
-        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
+        using var headersDeadline = new CancellationTokenSource(timeout);
+        var error = await forwarder.SendAsync(context, $"http://{appId}/", invoker, RequestConfig, new Transformer(appId, headersDeadline, logger), headersDeadline.Token);
+        if (error == ForwarderError.None || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
         {
-            request.Content = new StreamContent(incoming.Body);
+            return;
         }
 
-        CopyRequestHeaders(context, request);
-
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        deadline.CancelAfter(timeout);
-        HttpResponseMessage response;
-        try
+        var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+        if (error == ForwarderError.RequestBodyClient)
         {
-            using var client = http.CreateClient(DaprInvocation.HttpClientName);
-            // The deadline bounds the wait for the response headers, the body then streams for as long as it lasts.
-            client.Timeout = Timeout.InfiniteTimeSpan;
-            response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+            // YARP has set the client's status: 413 for a body over the limit, 400 for malformed framing.
+            var status = context.Response.StatusCode;
+            await WriteProblemAsync(context, status, status == StatusCodes.Status413PayloadTooLarge ? "Request body too large" : "Bad request",
+                status == StatusCodes.Status413PayloadTooLarge ? "The request body is over the limit." : "The request body could not be read.");
         }
-        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        else if (headersDeadline.IsCancellationRequested)
         {
-            logger.LogWarning("{AppId} did not answer {Method} {Path} within {Timeout}", appId, incoming.Method, incoming.Path, timeout);
+            logger.LogWarning("{AppId} did not answer {Method} {Path} within {Timeout}", appId, context.Request.Method, context.Request.Path, timeout);
             await WriteProblemAsync(context, StatusCodes.Status504GatewayTimeout, "Upstream timeout", $"The '{appId}' service did not answer in time.");
-            return;
         }
-        catch (HttpRequestException ex)
+        else
         {
-            logger.LogWarning(ex, "Cannot reach the sidecar to invoke {AppId}", appId);
+            logger.LogWarning(exception, "Invocation of {AppId} failed: {Error}", appId, error);
             await WriteProblemAsync(context, StatusCodes.Status502BadGateway, "Upstream unavailable", $"The '{appId}' service cannot be reached.");
-            return;
+        }
+    }
+
+    public void Dispose() => invoker.Dispose();
+
+    private static Task WriteProblemAsync(HttpContext context, int status, string title, string detail)
+    {
+        context.Response.Clear();
+        return TypedResults.Problem(statusCode: status, title: title, detail: detail).ExecuteAsync(context);
+    }
+
+    private sealed class InvocationClientFactory(string daprEndpoint) : ForwarderHttpClientFactory
+    {
+        protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler) =>
+            new InvocationHandler { DaprEndpoint = daprEndpoint, InnerHandler = handler };
+    }
+
+    /// <summary>The request and response headers of one forwarded request.</summary>
+    private sealed class Transformer(string appId, CancellationTokenSource headersDeadline, ILogger logger) : HttpTransformer
+    {
+        // Besides what YARP leaves out (hop-by-hop, Host): what only the gateway or the sidecar may set.
+        private static readonly string[] NotForwarded =
+        [
+            UserIdHeader, UserRoleHeader, TraceIdHeader, RequestIdMiddleware.HeaderName,
+            "dapr-app-id", "dapr-api-token", "dapr-caller-app-id", "dapr-callee-app-id",
+        ];
+
+        public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+        {
+            await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+            // The invocation handler addresses the sidecar; the app sees the sidecar's Host, not the gateway's.
+            proxyRequest.Headers.Host = null;
+            var headers = proxyRequest.Headers;
+            foreach (var name in NotForwarded)
+            {
+                headers.Remove(name);
+            }
+
+            headers.TryAddWithoutValidation(RequestIdMiddleware.HeaderName, RequestIdMiddleware.Get(httpContext));
+            // The seed's ProxyHeaders: the W3C trace id, for services and logs that look for X-Trace-ID.
+            if (Activity.Current?.TraceId is { } traceId && traceId != default)
+            {
+                headers.TryAddWithoutValidation(TraceIdHeader, traceId.ToHexString());
+            }
+
+            if (httpContext.User.Identity?.IsAuthenticated == true)
+            {
+                headers.TryAddWithoutValidation(UserIdHeader, httpContext.User.FindFirstValue(AgentVerseClaims.Subject));
+                headers.TryAddWithoutValidation(UserRoleHeader, httpContext.User.FindFirstValue(AgentVerseClaims.Role));
+            }
         }
 
-        using (response)
+        public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
         {
-            // The timeout covers waiting for the response headers; a stream then lasts as long as the client stays.
-            deadline.CancelAfter(Timeout.InfiniteTimeSpan);
-            if (await IsInvocationFailureAsync(response, context.RequestAborted) is { } failure)
+            // The headers are in: a stream may now last as long as the client stays.
+            headersDeadline.CancelAfter(Timeout.InfiniteTimeSpan);
+            if (proxyResponse is null)
             {
+                return await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+            }
+
+            if (await InvocationFailureAsync(proxyResponse, cancellationToken) is { } failure)
+            {
+                // The sidecar could not reach the app: nothing of its answer is copied.
                 logger.LogWarning("Invocation of {AppId} failed: {Failure}", appId, failure);
-                await WriteProblemAsync(context, StatusCodes.Status502BadGateway, "Upstream unavailable", $"The '{appId}' service cannot be reached.");
-                return;
+                await WriteProblemAsync(httpContext, StatusCodes.Status502BadGateway, "Upstream unavailable", $"The '{appId}' service cannot be reached.");
+                return false;
             }
 
-            context.Response.StatusCode = (int)response.StatusCode;
-            foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
+            // The gateway's own request id stays on the response.
+            proxyResponse.Headers.Remove(RequestIdMiddleware.HeaderName);
+            return await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        }
+
+        /// <summary>
+        /// The sidecar's own failure (target unknown or unreachable) is a 500 with Dapr's <c>ERR_DIRECT_INVOKE</c> error;
+        /// a 500 from the app itself is passed through unchanged.
+        /// </summary>
+        private static async Task<string?> InvocationFailureAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+        {
+            if (response.StatusCode != HttpStatusCode.InternalServerError
+                || response.Content.Headers.ContentType is not MediaTypeHeaderValue { MediaType: "application/json" }
+                || response.Content.Headers.ContentLength > 8192)
             {
-                if (!NotReturned.Contains(name))
-                {
-                    context.Response.Headers[name] = values.ToArray();
-                }
+                return null;
             }
 
-            context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-            await using var body = await response.Content.ReadAsStreamAsync(context.RequestAborted);
-            var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
             try
             {
-                int read;
-                while ((read = await body.ReadAsync(buffer, context.RequestAborted)) > 0)
-                {
-                    await context.Response.Body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted);
-                    await context.Response.Body.FlushAsync(context.RequestAborted);
-                }
+                // daprd writes its errors without a Content-Length; a large JSON 500 is the app's own, passed on whole.
+                await response.Content.LoadIntoBufferAsync(64 * 1024, cancellationToken);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException && context.RequestAborted.IsCancellationRequested)
+            catch (HttpRequestException)
             {
-                // The client went away mid-stream; nothing left to answer.
+                return null;
             }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            return body.Contains("\"ERR_DIRECT_INVOKE\"", StringComparison.Ordinal) ? body : null;
         }
     }
-
-    private static void CopyRequestHeaders(HttpContext context, HttpRequestMessage request)
-    {
-        foreach (var (name, values) in context.Request.Headers)
-        {
-            if (NotForwarded.Contains(name))
-            {
-                continue;
-            }
-
-            if (!request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values) && request.Content is not null)
-            {
-                request.Content.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
-            }
-        }
-
-        // HttpClient writes traceparent from the gateway's own activity (a child in the same trace); without one,
-        // pass the client's through unchanged.
-        if (Activity.Current is null)
-        {
-            foreach (var name in new[] { "traceparent", "tracestate" })
-            {
-                if (context.Request.Headers.TryGetValue(name, out var value))
-                {
-                    request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)value);
-                }
-            }
-        }
-
-        request.Headers.Remove(RequestIdMiddleware.HeaderName);
-        request.Headers.TryAddWithoutValidation(RequestIdMiddleware.HeaderName, RequestIdMiddleware.Get(context));
-        // The seed's ProxyHeaders: the W3C trace id, for services and logs that look for X-Trace-ID.
-        if (Activity.Current?.TraceId.ToHexString() is { } traceId && traceId != default(ActivityTraceId).ToHexString())
-        {
-            request.Headers.TryAddWithoutValidation(TraceIdHeader, traceId);
-        }
-
-        if (context.User.Identity?.IsAuthenticated == true)
-        {
-            request.Headers.TryAddWithoutValidation(UserIdHeader, context.User.FindFirstValue(AgentVerseClaims.Subject));
-            request.Headers.TryAddWithoutValidation(UserRoleHeader, context.User.FindFirstValue(AgentVerseClaims.Role));
-        }
-    }
-
-    /// <summary>
-    /// The sidecar's own failure (target unknown or unreachable) is a 500 with Dapr's <c>ERR_DIRECT_INVOKE</c> error;
-    /// a 500 from the app itself is passed through unchanged.
-    /// </summary>
-    private static async Task<string?> IsInvocationFailureAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        if (response.StatusCode != HttpStatusCode.InternalServerError
-            || response.Content.Headers.ContentType?.MediaType != "application/json"
-            || response.Content.Headers.ContentLength > 8192)
-        {
-            return null;
-        }
-
-        try
-        {
-            // daprd writes its errors without a Content-Length; a large JSON 500 is the app's own, passed on whole.
-            await response.Content.LoadIntoBufferAsync(64 * 1024, cancellationToken);
-        }
-        catch (HttpRequestException)
-        {
-            return null;
-        }
-
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        return body.Contains("\"ERR_DIRECT_INVOKE\"", StringComparison.Ordinal) ? body : null;
-    }
-
-    private static Task WriteProblemAsync(HttpContext context, int status, string title, string detail) =>
-        TypedResults.Problem(statusCode: status, title: title, detail: detail).ExecuteAsync(context);
 }
