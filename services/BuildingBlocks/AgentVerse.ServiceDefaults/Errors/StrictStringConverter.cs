@@ -22,7 +22,14 @@ internal sealed class StrictStringConverter : JsonConverter<string>
 
     private static bool IsWellFormed(string value)
     {
-        for (var i = 0; i < value.Length; i++)
+        // Most strings hold no surrogate at all: a vectorized search, then the pairs are checked from the first one.
+        var first = value.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF');
+        if (first < 0)
+        {
+            return true;
+        }
+
+        for (var i = first; i < value.Length; i++)
         {
             if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
             {
