@@ -7,7 +7,8 @@ namespace AgentVerse.Testing;
 /// <summary>
 /// The gateway and the agents service as real processes plus an in-process <see cref="EchoApp"/> (app id
 /// <c>rag</c>), each with its own sidecar of one <see cref="LocalRuntime"/> over a temp resources directory:
-/// in-memory state and pub/sub and a local-file secret store that starts empty, so the gateway generates its key.
+/// in-memory state and pub/sub and a local-file secret store holding the platform's secrets (as <c>agentverse up</c>
+/// provisions them) unless a test gives its own.
 /// </summary>
 public sealed class GatewayRun : IAsyncDisposable
 {
@@ -73,25 +74,13 @@ public sealed class GatewayRun : IAsyncDisposable
                 {
                     ["APP_ID"] = "agents",
                     ["DAPR_HTTP_PORT"] = Port(runtime["agents"].HttpPort),
-                ["DAPR_GRPC_PORT"] = Port(runtime["agents"].GrpcPort),
+                    ["DAPR_GRPC_PORT"] = Port(runtime["agents"].GrpcPort),
                     ["Logging__LogLevel__Default"] = "Warning",
                 }, configuration),
             };
-            try
-            {
-                var started = await Task.WhenAll(starting);
-                stack.Gateway = started[0];
-                stack.Agents = started[1];
-            }
-            catch
-            {
-                foreach (var task in starting.Where(t => t.IsCompletedSuccessfully))
-                {
-                    await task.Result.DisposeAsync();
-                }
-
-                throw;
-            }
+            var started = await ServiceProcess.WhenAllStartedAsync(starting);
+            stack.Gateway = started[0];
+            stack.Agents = started[1];
 
             using var ready = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await Task.WhenAll(runtime.Sidecars.Select(s => s.AppReady.WaitAsync(ready.Token)));

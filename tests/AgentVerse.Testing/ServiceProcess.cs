@@ -60,6 +60,24 @@ public sealed class ServiceProcess : IAsyncDisposable
     public static Task<ServiceProcess> StartAsync(string name, IReadOnlyDictionary<string, string> environment, string? configuration = null) =>
         StartAsync(name, LoopbackPorts.Take(), environment, configuration);
 
+    /// <summary>Waits for services started together; when one fails, stops those that did start, then rethrows.</summary>
+    public static async Task<ServiceProcess[]> WhenAllStartedAsync(IReadOnlyCollection<Task<ServiceProcess>> starting)
+    {
+        try
+        {
+            return await Task.WhenAll(starting);
+        }
+        catch
+        {
+            foreach (var task in starting.Where(t => t.IsCompletedSuccessfully))
+            {
+                await task.Result.DisposeAsync();
+            }
+
+            throw;
+        }
+    }
+
     /// <summary>Starts <c>dotnet AgentVerse.{name}.dll</c> on <paramref name="port"/> and waits until <c>/healthz</c> answers.</summary>
     public static async Task<ServiceProcess> StartAsync(string name, int port, IReadOnlyDictionary<string, string> environment, string? configuration = null)
     {

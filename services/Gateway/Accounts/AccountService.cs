@@ -301,9 +301,12 @@ public sealed class AccountService(
     }
 
     // Also a state key: no address with the store's separator or a control character is accepted (RFC 5322 allows '|').
-    private static bool IsEmail(string value) =>
-        value.Length <= 254 && StateKeys.IsStorable(value.Trim()) && MailAddress.TryCreate(value.Trim(), out var address)
-        && address.Address == value.Trim() && value.Contains('@', StringComparison.Ordinal);
+    private static bool IsEmail(string value)
+    {
+        var trimmed = value.Trim();
+        return value.Length <= 254 && StateKeys.IsStorable(trimmed) && MailAddress.TryCreate(trimmed, out var address)
+            && address.Address == trimmed && trimmed.Contains('@', StringComparison.Ordinal);
+    }
 
     private static string NewId() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16));
 

@@ -58,21 +58,7 @@ public sealed class PlatformProcesses : IAsyncDisposable
                 await platform.StartSidecarsAsync();
             }
 
-            try
-            {
-                platform.Services = await Task.WhenAll(starting);
-            }
-            catch
-            {
-                // Stop the ones that did start before reporting the one that did not.
-                foreach (var task in starting.Where(t => t.IsCompletedSuccessfully))
-                {
-                    await task.Result.DisposeAsync();
-                }
-
-                throw;
-            }
-
+            platform.Services = await ServiceProcess.WhenAllStartedAsync(starting);
             return platform;
         }
         catch
